@@ -1,0 +1,275 @@
+/* kafka.c - librdkafka producer/consumer setup; see kafka.h for the contract. */
+#include "svc/kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "svc/log.h"
+
+struct svc_kafka {
+    rd_kafka_t *producer;
+    rd_kafka_t *consumer; /* NULL when producer-only */
+    char **topics;
+    size_t ntopics;
+    svc_metric *produced, *delivery_errors, *consumed, *commit_errors;
+};
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    svc_log_level l = level <= 3 ? SVC_LOG_ERROR : level <= 5 ? SVC_LOG_WARN : level == 6 ? SVC_LOG_INFO
+                                                                                          : SVC_LOG_DEBUG;
+    svc_log(l, "kafka", "{s:s,s:s}", "facility", fac, "detail", buf);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    (void)opaque;
+    svc_log(err == RD_KAFKA_RESP_ERR__FATAL ? SVC_LOG_ERROR : SVC_LOG_WARN, "kafka client error",
+            "{s:s,s:s,s:s}", "client", rd_kafka_name(rk), "error", rd_kafka_err2name(err), "reason", reason);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
+    (void)rk;
+    svc_kafka *k = opaque;
+    if (msg->err) {
+        svc_counter_add(k->delivery_errors, 1);
+        svc_log(SVC_LOG_ERROR, "kafka delivery failed", "{s:s,s:s}", "topic", rd_kafka_topic_name(msg->rkt),
+                "error", rd_kafka_err2str(msg->err));
+    } else {
+        svc_counter_add(k->produced, 1);
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        svc_log(SVC_LOG_INFO, "partitions assigned", "{s:i}", "count", parts->cnt);
+        rd_kafka_assign(rk, parts);
+    } else {
+        /* Commit what was processed before another member takes over. */
+        rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+        if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            svc_log(SVC_LOG_WARN, "commit on revoke failed", "{s:s}", "error", rd_kafka_err2str(cerr));
+        svc_log(SVC_LOG_INFO, "partitions revoked", "{s:i}", "count", parts->cnt);
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+/* Sets one property; returns 0 or -1 with err. */
+static int set_conf(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen) {
+    char why[256];
+    if (rd_kafka_conf_set(conf, name, value, why, sizeof why) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "kafka setting %s=%s: %s", name, value, why);
+        return -1;
+    }
+    return 0;
+}
+
+static rd_kafka_conf_t *base_conf(const svc_kafka_options *o, char *err, size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (set_conf(conf, "bootstrap.servers", o->brokers, err, errlen) ||
+        set_conf(conf, "client.id", o->client_id, err, errlen) ||
+        set_conf(conf, "security.protocol", o->security_protocol, err, errlen) ||
+        set_conf(conf, "log.connection.close", "false", err, errlen) ||
+        set_conf(conf, "reconnect.backoff.max.ms", "5000", err, errlen) ||
+        (o->ssl_ca_location && o->ssl_ca_location[0] &&
+         set_conf(conf, "ssl.ca.location", o->ssl_ca_location, err, errlen))) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    return conf;
+}
+
+svc_kafka *svc_kafka_new(const svc_kafka_options *o, char *err, size_t errlen) {
+    svc_kafka *k = calloc(1, sizeof *k);
+    if (k == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    k->produced = svc_metrics_counter(o->metrics, "mpc_kafka_produced_total", "Records delivered to Kafka", NULL);
+    k->delivery_errors = svc_metrics_counter(o->metrics, "mpc_kafka_delivery_errors_total",
+                                             "Records Kafka failed to accept", NULL);
+    k->consumed = svc_metrics_counter(o->metrics, "mpc_kafka_consumed_total", "Records consumed", NULL);
+    k->commit_errors = svc_metrics_counter(o->metrics, "mpc_kafka_commit_errors_total", "Failed offset commits", NULL);
+
+    char linger[16];
+    snprintf(linger, sizeof linger, "%d", o->linger_ms);
+    rd_kafka_conf_t *conf = base_conf(o, err, errlen);
+    if (conf == NULL || set_conf(conf, "enable.idempotence", "true", err, errlen) ||
+        set_conf(conf, "acks", "all", err, errlen) || set_conf(conf, "linger.ms", linger, err, errlen) ||
+        set_conf(conf, "compression.type", "lz4", err, errlen)) {
+        if (conf) rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    rd_kafka_conf_set_opaque(conf, k);
+    char why[512];
+    k->producer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (k->producer == NULL) { /* rd_kafka_new owns conf only on success */
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "kafka producer: %s", why);
+        goto fail;
+    }
+
+    if (o->group_id && o->group_id[0]) {
+        conf = base_conf(o, err, errlen);
+        if (conf == NULL || set_conf(conf, "group.id", o->group_id, err, errlen) ||
+            set_conf(conf, "enable.auto.commit", "false", err, errlen) ||
+            set_conf(conf, "enable.auto.offset.store", "false", err, errlen) ||
+            set_conf(conf, "auto.offset.reset", "earliest", err, errlen) ||
+            set_conf(conf, "enable.partition.eof", "false", err, errlen)) {
+            if (conf) rd_kafka_conf_destroy(conf);
+            goto fail;
+        }
+        rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+        if (k->consumer == NULL) {
+            rd_kafka_conf_destroy(conf);
+            snprintf(err, errlen, "kafka consumer: %s", why);
+            goto fail;
+        }
+        rd_kafka_poll_set_consumer(k->consumer);
+        rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new((int)o->ntopics);
+        k->topics = calloc(o->ntopics + 1, sizeof *k->topics);
+        if (k->topics == NULL) {
+            rd_kafka_topic_partition_list_destroy(subs);
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        for (size_t i = 0; i < o->ntopics; i++) {
+            rd_kafka_topic_partition_list_add(subs, o->topics[i], RD_KAFKA_PARTITION_UA);
+            k->topics[i] = strdup(o->topics[i]);
+            if (k->topics[i] == NULL) {
+                rd_kafka_topic_partition_list_destroy(subs);
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            k->ntopics++;
+        }
+        rd_kafka_resp_err_t serr = rd_kafka_subscribe(k->consumer, subs);
+        rd_kafka_topic_partition_list_destroy(subs);
+        if (serr) {
+            snprintf(err, errlen, "kafka subscribe: %s", rd_kafka_err2str(serr));
+            goto fail;
+        }
+    }
+    return k;
+fail:
+    svc_kafka_close(k, 0);
+    return NULL;
+}
+
+int svc_kafka_close(svc_kafka *k, int flush_ms) {
+    if (k == NULL) return 0;
+    int undelivered = 0;
+    if (k->consumer) {
+        svc_kafka_commit(k, 1);
+        rd_kafka_consumer_close(k->consumer);
+        rd_kafka_destroy(k->consumer);
+    }
+    if (k->producer) {
+        rd_kafka_flush(k->producer, flush_ms);
+        undelivered = rd_kafka_outq_len(k->producer);
+        if (undelivered > 0)
+            svc_log(SVC_LOG_ERROR, "kafka records not delivered at shutdown", "{s:i}", "count", undelivered);
+        rd_kafka_destroy(k->producer);
+    }
+    for (size_t i = 0; i < k->ntopics; i++) free(k->topics[i]);
+    free(k->topics);
+    free(k);
+    return undelivered;
+}
+
+int svc_kafka_produce(svc_kafka *k, const char *topic, const void *key, size_t key_len, const void *value,
+                      size_t value_len, char *err, size_t errlen) {
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && attempt < 100) {
+            rd_kafka_poll(k->producer, 100); /* make room by serving delivery reports */
+            continue;
+        }
+        snprintf(err, errlen, "produce to %s: %s", topic, rd_kafka_err2str(e));
+        return -1;
+    }
+}
+
+void svc_kafka_poll(svc_kafka *k) {
+    rd_kafka_poll(k->producer, 0);
+}
+
+rd_kafka_message_t *svc_kafka_consume(svc_kafka *k, int timeout_ms) {
+    if (k->consumer == NULL) return NULL;
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, timeout_ms);
+    if (m == NULL) return NULL;
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            svc_log(SVC_LOG_WARN, "kafka consume error", "{s:s}", "error", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return NULL;
+    }
+    svc_counter_add(k->consumed, 1);
+    return m;
+}
+
+void svc_kafka_done(svc_kafka *k, const rd_kafka_message_t *msg) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(msg->rkt), msg->partition)->offset = msg->offset + 1;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_store(k->consumer, l);
+    if (e) svc_log(SVC_LOG_WARN, "offset store failed", "{s:s}", "error", rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+void svc_kafka_rewind(svc_kafka *k, const rd_kafka_message_t *msg) {
+    usleep(200 * 1000);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(msg->rkt), msg->partition)->offset = msg->offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->consumer, l, 2000);
+    if (e) {
+        svc_log(SVC_LOG_WARN, "seek failed", "{s:s}", "error", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+int svc_kafka_commit(svc_kafka *k, int sync) {
+    if (k->consumer == NULL) return 0;
+    rd_kafka_resp_err_t e = rd_kafka_commit(k->consumer, NULL, !sync);
+    if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR__NO_OFFSET) return 0;
+    svc_counter_add(k->commit_errors, 1);
+    svc_log(SVC_LOG_WARN, "offset commit failed", "{s:s}", "error", rd_kafka_err2str(e));
+    return -1;
+}
+
+int svc_kafka_probe(svc_kafka *k, int timeout_ms, char *err, size_t errlen) {
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(k->producer, 1, NULL, &md, timeout_ms);
+    if (e) {
+        snprintf(err, errlen, "cannot reach Kafka (%s): check kafka.brokers / MPC_KAFKA_BROKERS and that the broker runs",
+                 rd_kafka_err2str(e));
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < k->ntopics && rc == 0; i++) {
+        int found = 0;
+        for (int t = 0; t < md->topic_cnt; t++)
+            if (strcmp(md->topics[t].topic, k->topics[i]) == 0 && md->topics[t].err == 0) found = 1;
+        if (!found) {
+            snprintf(err, errlen, "Kafka topic %s does not exist: create the topics (scripts/stack.sh topics)",
+                     k->topics[i]);
+            rc = -1;
+        }
+    }
+    rd_kafka_metadata_destroy(md);
+    return rc;
+}
+
+int svc_kafka_fatal(svc_kafka *k, char *err, size_t errlen) {
+    return rd_kafka_fatal_error(k->producer, err, errlen) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
