@@ -63,13 +63,23 @@ log() { printf 'stack: %s\n' "$*"; }
 warn() { printf 'stack: warning: %s\n' "$*" >&2; }
 die() { printf 'stack: ERROR: %s\n' "$*" >&2; exit 1; }
 
+# Dies with message $2 after showing the last lines of log file $1.
+die_with_log() {
+  if [[ -s "$1" ]]; then
+    printf 'stack: last lines of %s:\n' "$1" >&2
+    tail -n 8 "$1" | sed 's/^/    /' >&2
+  fi
+  die "$2"
+}
+
 # Validates the settings once, before anything is touched.
 check_settings() {
   local name value
   for name in KAFKA_PORT KAFKA_CONTROLLER_PORT PG_PORT REDIS_PORT; do
     value="${!name}"
-    [[ "$value" =~ ^[0-9]+$ ]] && ((value >= 1024 && value <= 65535)) ||
+    if ! [[ "$value" =~ ^[0-9]+$ ]] || ((value < 1024 || value > 65535)); then
       die "MPC_$name='$value' is not a port number in 1024..65535"
+    fi
   done
   [[ "$(printf '%s\n' "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$PG_PORT" "$REDIS_PORT" | sort -u | wc -l)" -eq 4 ]] ||
     die "MPC_KAFKA_PORT, MPC_KAFKA_CONTROLLER_PORT, MPC_PG_PORT and MPC_REDIS_PORT must all differ"
@@ -90,14 +100,20 @@ port_open() {
   (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
 }
 
+# True when process $1 exists and is not a zombie (an exited process that its
+# parent has not reaped yet counts as gone).
 pid_alive() {
-  [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null
+  local line
+  [[ -n "${1:-}" ]] && kill -0 "$1" 2>/dev/null || return 1
+  read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+  line="${line##*) }"
+  [[ "${line:0:1}" != Z ]]
 }
 
 # Prints the command line of pid $1 with its arguments joined by spaces.
 pid_cmdline() {
   local args=()
-  mapfile -d '' args <"/proc/$1/cmdline" 2>/dev/null || return 1
+  mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
   echo "${args[*]}"
 }
 
@@ -142,7 +158,7 @@ terminate_pids() {
 child_pids() {
   local stat line fields pid
   for stat in /proc/[0-9]*/stat; do
-    read -r line <"$stat" 2>/dev/null || continue
+    read -r line 2>/dev/null <"$stat" || continue
     # After "pid (comm) " come: state ppid ... (comm itself may hold spaces).
     read -r -a fields <<<"${line##*) }"
     pid="${stat#/proc/}"
@@ -174,6 +190,13 @@ retry_until() {
     ((SECONDS < deadline)) || return 1
     sleep 0.5
   done
+}
+
+# Serializes start/stop on one stack dir (fd 9 stays open until exit; server
+# launches close it so that no server inherits the lock).
+lock_stack() {
+  exec 9>"$RUN_DIR/lock"
+  flock -w 300 9 || die "another scripts/stack.sh start/stop holds $RUN_DIR/lock"
 }
 
 prepare_dirs() {
@@ -306,12 +329,13 @@ kafka_launch() {
   log "kafka: starting broker+controller on $HOST:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
   rm -f "$KAFKA_PIDFILE"
   # `sh` writes its own pid, then execs java: the pid file names the JVM.
+  # shellcheck disable=SC2016 # $$, $1, $@ are expanded by that sh.
   setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$KAFKA_PIDFILE" \
     java "-Xmx$KAFKA_HEAP" "-Xms$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$KAFKA_DIR/log4j.properties" -Dkafka.logs.dir="$LOG_DIR" \
     -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_CONF" \
-    </dev/null >>"$KAFKA_OUT" 2>&1 &
+    </dev/null >>"$KAFKA_OUT" 2>&1 9>&- &
   local i
   for i in $(seq 50); do
     [[ -s "$KAFKA_PIDFILE" ]] && return 0
@@ -336,13 +360,13 @@ kafka_wait_ready() {
   local pid deadline=$((SECONDS + START_TIMEOUT))
   pid="$(read_pidfile "$KAFKA_PIDFILE")"
   until port_open "$KAFKA_PORT"; do
-    pid_alive "$pid" || die "kafka: broker exited during start-up; see $KAFKA_LOG and $KAFKA_OUT"
-    ((SECONDS < deadline)) || die "kafka: port $KAFKA_PORT not open after ${START_TIMEOUT}s; see $KAFKA_LOG"
+    pid_alive "$pid" || die_with_log "$KAFKA_OUT" "kafka: broker exited during start-up; see $KAFKA_OUT and $KAFKA_LOG"
+    ((SECONDS < deadline)) || die_with_log "$KAFKA_LOG" "kafka: port $KAFKA_PORT not open after ${START_TIMEOUT}s; see $KAFKA_LOG"
     sleep 0.3
   done
   until kafka_answers 5; do
-    pid_alive "$pid" || die "kafka: broker exited during start-up; see $KAFKA_LOG and $KAFKA_OUT"
-    ((SECONDS < deadline)) || die "kafka: broker does not answer metadata requests after ${START_TIMEOUT}s; see $KAFKA_LOG"
+    pid_alive "$pid" || die_with_log "$KAFKA_OUT" "kafka: broker exited during start-up; see $KAFKA_OUT and $KAFKA_LOG"
+    ((SECONDS < deadline)) || die_with_log "$KAFKA_LOG" "kafka: broker does not answer metadata requests after ${START_TIMEOUT}s; see $KAFKA_LOG"
   done
   log "kafka: ready on $HOST:$KAFKA_PORT (pid $pid)"
 }
@@ -354,9 +378,6 @@ kafka_start() {
     log "kafka: already running (pid $pid)"
     return 0
   fi
-  kafka_check_prereqs
-  require_free_port "$KAFKA_PORT" kafka MPC_KAFKA_PORT
-  require_free_port "$KAFKA_CONTROLLER_PORT" "kafka controller" MPC_KAFKA_CONTROLLER_PORT
   mkdir -p "$KAFKA_DIR/data"
   kafka_write_config
   kafka_format_storage
@@ -401,7 +422,7 @@ kafka_topics() {
     kafka_topics_java
     [[ -z "$describe" ]] ||
       kafka_java org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$KAFKA_PORT" \
-        --describe --exclude-internal
+        --describe --exclude-internal | grep "^Topic:"
   fi
 }
 
@@ -476,7 +497,7 @@ pg_bin() {
     echo "$dir"
     return 0
   fi
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)"
+  dir="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n1)"
   [[ -n "$dir" && -x "$dir/initdb" ]] ||
     die "postgres: no server binaries in /usr/lib/postgresql/*/bin; run scripts/deps.sh (apt-get install postgresql)"
   echo "$dir"
@@ -502,14 +523,16 @@ pg_init() {
   bin="$(pg_bin)"
   log "postgres: initdb $PG_DATA ($bin)"
   as_pg "$bin/initdb" -D "$PG_DATA" -U "$(pg_os_user)" -E UTF8 --locale=C.UTF-8 \
-    --auth-local=peer --auth-host=scram-sha-256 >"$STACK_DIR/logs/initdb.log" 2>&1 ||
-    die "postgres: initdb failed; see $STACK_DIR/logs/initdb.log"
+    --auth-local=peer --auth-host=scram-sha-256 >"$LOG_DIR/initdb.log" 2>&1 ||
+    die_with_log "$LOG_DIR/initdb.log" "postgres: initdb failed; see $LOG_DIR/initdb.log"
+  # shellcheck disable=SC2016 # "$1" is expanded by the inner sh.
   as_pg sh -c 'cat >"$1/pg_hba.conf"' sh "$PG_DATA" <<'EOF'
 # Generated by scripts/stack.sh.
 # TYPE  DATABASE  USER  ADDRESS        METHOD
 local   all       all                  peer
 host    all       all   127.0.0.1/32   scram-sha-256
 EOF
+  # shellcheck disable=SC2016
   as_pg sh -c 'cat >>"$1/postgresql.conf"' sh "$PG_DATA" <<'EOF'
 
 # Added by scripts/stack.sh (port, address and socket are passed on start).
@@ -519,13 +542,16 @@ log_connections = off
 EOF
 }
 
-# A stale postmaster.pid (after a crash or reboot) whose pid now belongs to an
-# unrelated process would stop postgres from starting: remove it.
-pg_clear_stale_pidfile() {
-  [[ -f "$PG_DATA/postmaster.pid" ]] || return 0
-  [[ -n "$(pg_pid)" ]] && return 0
-  warn "postgres: removing stale $PG_DATA/postmaster.pid"
-  rm -f "$PG_DATA/postmaster.pid"
+# After a crash or reboot, postmaster.pid and the socket lock file may name a
+# pid that now belongs to an unrelated process, which stops postgres from
+# starting. Called only when this cluster's postmaster is not running.
+pg_clear_stale_lock_files() {
+  local f
+  for f in "$PG_DATA/postmaster.pid" "$PG_SOCK"/.s.PGSQL.*.lock; do
+    [[ -e "$f" ]] || continue
+    warn "postgres: removing stale $f (left by a postmaster that is gone)"
+    rm -f "$f"
+  done
 }
 
 pg_launch() {
@@ -537,8 +563,8 @@ pg_launch() {
   ln -sfn "$PG_LOG" "$LOG_DIR/postgres.log"
   log "postgres: starting on $HOST:$PG_PORT"
   as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$START_TIMEOUT" \
-    -o "-p $PG_PORT -c listen_addresses=$HOST -k $PG_SOCK" start >/dev/null ||
-    die "postgres: server did not start; see $PG_LOG"
+    -o "-p $PG_PORT -c listen_addresses=$HOST -k $PG_SOCK" start >/dev/null 9>&- ||
+    die_with_log "$PG_LOG" "postgres: server did not start; see $PG_LOG"
 }
 
 # Creates (or updates) the application role and database; the role's password
@@ -586,9 +612,8 @@ pg_start() {
     log "postgres: already running (pid $pid)"
     return 0
   fi
-  require_free_port "$PG_PORT" postgres MPC_PG_PORT
   pg_init
-  pg_clear_stale_pidfile
+  pg_clear_stale_lock_files
   pg_launch
 }
 
@@ -647,14 +672,14 @@ redis_launch() {
   command -v redis-server >/dev/null 2>&1 || die "redis-server not found; run scripts/deps.sh"
   log "redis: starting on $HOST:$REDIS_PORT"
   rm -f "$REDIS_PIDFILE"
-  redis-server "$REDIS_CONF" </dev/null >>"$REDIS_LOG" 2>&1 ||
-    die "redis: redis-server failed to start; see $REDIS_LOG"
+  redis-server "$REDIS_CONF" </dev/null >>"$REDIS_LOG" 2>&1 9>&- ||
+    die_with_log "$REDIS_LOG" "redis: redis-server failed to start; see $REDIS_LOG"
   local i
   for i in $(seq 100); do
     [[ -n "$(redis_pid)" ]] && return 0
     sleep 0.1
   done
-  die "redis: redis-server is not running 10s after launch; see $REDIS_LOG"
+  die_with_log "$REDIS_LOG" "redis: redis-server is not running 10s after launch; see $REDIS_LOG"
 }
 
 redis_answers() {
@@ -674,7 +699,6 @@ redis_start() {
     log "redis: already running (pid $pid)"
     return 0
   fi
-  require_free_port "$REDIS_PORT" redis MPC_REDIS_PORT
   redis_write_config
   redis_launch
 }
@@ -693,9 +717,40 @@ redis_stop() {
 
 # --------------------------------------------------------------- commands ---
 
+# Before anything starts: every server that is down has its prerequisites and
+# free ports, so a conflict fails fast instead of leaving half a stack running.
+preflight() {
+  if [[ -z "$(kafka_pid)" ]]; then
+    kafka_check_prereqs
+    require_free_port "$KAFKA_PORT" kafka MPC_KAFKA_PORT
+    require_free_port "$KAFKA_CONTROLLER_PORT" "kafka controller" MPC_KAFKA_CONTROLLER_PORT
+  fi
+  if [[ -z "$(pg_pid)" ]]; then
+    pg_bin >/dev/null
+    require_free_port "$PG_PORT" postgres MPC_PG_PORT
+  fi
+  if [[ -z "$(redis_pid)" ]]; then
+    command -v redis-server >/dev/null 2>&1 || die "redis-server not found; run scripts/deps.sh"
+    require_free_port "$REDIS_PORT" redis MPC_REDIS_PORT
+  fi
+  [[ "$(kafka_admin_mode)" == python ]] ||
+    warn "kafka: $VENV has no confluent-kafka (run scripts/deps.sh); using the slower Java tools"
+}
+
+# Exit trap of `start`: on failure, say what is left running.
+start_failed_hint() {
+  local rc=$?
+  [[ $rc -eq 0 ]] ||
+    printf 'stack: start failed; servers that did come up keep running (scripts/stack.sh status, scripts/stack.sh stop)\n' >&2
+}
+
 cmd_start() {
   local t0=$SECONDS
+  trap start_failed_hint EXIT
   prepare_dirs
+  lock_stack
+  pg_locate
+  preflight
   kafka_start          # the JVM boots in the background while the others start
   pg_start
   redis_start
@@ -707,6 +762,7 @@ cmd_start() {
 }
 
 cmd_stop() {
+  [[ -d "$RUN_DIR" ]] && lock_stack
   pg_locate
   kafka_stop
   pg_stop
@@ -774,7 +830,7 @@ cmd_env() {
     [MPC_PG_DSN]="postgresql://$(urlencode "$PG_APP_USER"):$(urlencode "$PG_APP_PASSWORD")@$HOST:$PG_PORT/$PG_APP_DB"
     [MPC_REDIS_PORT]="$REDIS_PORT"
     [MPC_REDIS_PASSWORD]="$REDIS_PASSWORD"
-    [MPC_REDIS_URL]="redis://:$(urlencode "$REDIS_PASSWORD")@$HOST:$REDIS_PORT/0"
+    [MPC_REDIS_URL]="redis://default:$(urlencode "$REDIS_PASSWORD")@$HOST:$REDIS_PORT/0"
   )
   for var in MPC_STACK_DIR MPC_KAFKA_BROKERS MPC_KAFKA_PORT MPC_KAFKA_CONTROLLER_PORT \
     MPC_TOPIC_PARTITIONS MPC_PG_DSN MPC_PG_PORT MPC_PG_USER MPC_PG_DB MPC_PG_PASSWORD \

@@ -400,6 +400,45 @@ MPC_CODEC_DECLARE(dead_letter, mpc_dead_letter)
 
 #undef MPC_CODEC_DECLARE
 
+/* ---- Any record (consumers of several topics, e.g. the auditor) --------- */
+
+/* Storage for a record of any type; which member is live is told by the
+ * mpc_record_type that comes with it. */
+typedef union mpc_any_record {
+    mpc_keygen_request keygen_request;
+    mpc_sign_request sign_request;
+    mpc_round_message round_message;
+    mpc_result result;
+    mpc_node_heartbeat node_heartbeat;
+    mpc_dead_letter dead_letter;
+} mpc_any_record;
+
+/* Encode a record whose type is given at run time.
+ * Returns: as mpc_codec_encode_<record>; MPC_CODEC_ERR_ARG for a type that
+ *          is not a record.
+ * In:  type: the record type; rec: pointer to the matching struct.
+ * Out: out, out_len: as mpc_codec_encode_<record>.
+ */
+MPC_CODEC_WARN_UNUSED int mpc_codec_encode(mpc_record_type type, const void *rec,
+                                           uint8_t **out, size_t *out_len);
+
+/* Decode whichever known record buf holds.
+ * Returns: as mpc_codec_decode_<record> (never _WRONG_SCHEMA).
+ * In:  buf: len bytes (may be NULL when len is 0).
+ * Out: type: the record type found (MPC_RECORD_UNKNOWN on failure).
+ *      out: the record, in the member named by *type; release it with
+ *      mpc_codec_free(*type, out). Zeroed on failure.
+ *      err: details on failure (may be NULL).
+ */
+MPC_CODEC_WARN_UNUSED int mpc_codec_decode(const uint8_t *buf, size_t len,
+                                           mpc_record_type *type,
+                                           mpc_any_record *out,
+                                           mpc_codec_error *err);
+
+/* Free a record filled by mpc_codec_decode (or a typed decode) and zero it.
+ * rec may be NULL; nothing happens for a type that is not a record. */
+void mpc_codec_free(mpc_record_type type, mpc_any_record *rec);
+
 /* ---- JSON views (logging, auditing, the codec tool) --------------------- */
 
 /* A record as a JSON object: fields under their Avro names, bytes as
@@ -450,6 +489,27 @@ MPC_CODEC_WARN_UNUSED int mpc_codec_round_message_header(
  */
 MPC_CODEC_WARN_UNUSED int mpc_codec_round_message_digest(
     const mpc_round_message *msg, uint8_t digest[32]);
+
+/* ---- Auth of records from outside producers ------------------------------ */
+
+/* The digest that the Auth signature of a KeygenRequest or SignRequest
+ * covers: SHA-256 of the record's single-object encoding (header included)
+ * with auth set to null. Because auth is the record's last field and null
+ * encodes as the single byte 0x00, this is SHA-256(the received bytes up to
+ * where the auth field starts || 0x00): a verifier computes it from the
+ * bytes as received, and a producer from its encoding with auth = null; both
+ * get the same value whatever Avro library wrote the record.
+ * Returns: MPC_CODEC_OK; the framing errors of decode (_BAD_MAGIC,
+ *          _TRUNCATED, _UNKNOWN_SCHEMA, _TRAILING, _MALFORMED, _TOO_LARGE);
+ *          MPC_CODEC_ERR_WRONG_SCHEMA for a record without an auth field.
+ *          Field rules are not checked (decode does that).
+ * In:  buf: the encoded record, len bytes.
+ * Out: digest: 32 bytes.
+ *      err: details on failure (may be NULL).
+ */
+MPC_CODEC_WARN_UNUSED int mpc_codec_auth_digest(const uint8_t *buf, size_t len,
+                                                uint8_t digest[32],
+                                                mpc_codec_error *err);
 
 #ifdef __cplusplus
 }

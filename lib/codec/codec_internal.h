@@ -98,6 +98,11 @@ const record_desc *mpc_codec_desc(mpc_record_type type);
 
 /* ---- Generic walkers over the tables (mapping.c) ----------------------- */
 
+/* "path.name" (or "name" when path is empty) into buf, truncated to n
+ * bytes if need be; returns buf. */
+const char *mpc_codec_join_path(char *buf, size_t n, const char *path,
+                                const char *name);
+
 /* Check every field of obj against its table entry, then the record's own
  * rules. path prefixes field names in error messages ("" at top level). */
 int mpc_codec_validate_desc(const record_desc *d, const void *obj,
@@ -150,6 +155,16 @@ const codec_schema *mpc_codec_registry_find(uint64_t fp);
  * at most 10 bytes and ints fit 32 bits. */
 int mpc_codec_prescan(avro_schema_t schema, const uint8_t *body, size_t len,
                       mpc_codec_error *err);
+
+/* Scan only the first nfields fields of a record body; *consumed is where
+ * the next field starts. */
+int mpc_codec_prescan_fields(avro_schema_t record, size_t nfields,
+                             const uint8_t *body, size_t len, size_t *consumed,
+                             mpc_codec_error *err);
+
+/* Check the single-object header of buf and find its schema (codec.c). */
+int mpc_codec_read_header(const uint8_t *buf, size_t len, const codec_schema **e,
+                          mpc_codec_error *err);
 
 /* Generic encode/decode behind the typed functions (codec.c). */
 int mpc_codec_encode_any(mpc_record_type type, const void *rec, uint8_t **out,

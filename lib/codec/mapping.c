@@ -18,6 +18,8 @@
 /* Typed access to a member. */
 #define MEMBER(obj, off, T) ((T *)(void *)((char *)(obj) + (off)))
 #define CMEMBER(obj, off, T) ((const T *)(const void *)((const char *)(obj) + (off)))
+/* For CMEMBER, which would otherwise read `const char ***`. */
+typedef char **string_list;
 
 static const char *const field_type_names[] = {
     [FT_STRING] = "string",        [FT_INT] = "int",
@@ -27,10 +29,20 @@ static const char *const field_type_names[] = {
     [FT_RECORD_ARRAY] = "array<record>", [FT_RECORD] = "record",
 };
 
-/* "path.name" or "name" into buf. */
-static const char *join(char *buf, size_t n, const char *path, const char *name)
+/* "path.name" or "name" into buf (truncated if it must be: it only names
+ * the field in error messages). */
+const char *mpc_codec_join_path(char *buf, size_t n, const char *path, const char *name)
 {
-    snprintf(buf, n, "%s%s%s", path, *path ? "." : "", name);
+    if (snprintf(buf, n, "%s%s%s", path, *path ? "." : "", name) >= (int)n)
+        buf[n - 1] = '\0';
+    return buf;
+}
+
+/* "field[i]" into buf, likewise. */
+static const char *element(char *buf, size_t n, const char *field, size_t i)
+{
+    if (snprintf(buf, n, "%s[%zu]", field, i) >= (int)n)
+        buf[n - 1] = '\0';
     return buf;
 }
 
@@ -125,9 +137,7 @@ static int check_string(const char *s, int64_t min, int64_t max, charset cs,
                               "%zu bytes, at most %" PRId64 " allowed", len, max);
     if ((int64_t)len < min)
         return mpc_codec_fail(err, MPC_CODEC_ERR_INVALID, field,
-                              len ? "%zu bytes, at least %" PRId64 " required"
-                                  : "empty%.0zu, at least %" PRId64 " bytes required",
-                              len, min);
+                              "%zu bytes, at least %" PRId64 " required", len, min);
     if (!utf8_ok(s, len))
         return mpc_codec_fail(err, MPC_CODEC_ERR_INVALID, field, "not valid UTF-8");
     if (cs != CS_UTF8 && !charset_ok(s, cs))
@@ -215,17 +225,17 @@ static int validate_field(const field_desc *f, const void *obj, const char *fiel
         size_t n = *CMEMBER(obj, f->aux_off, size_t);
         rc = check_count(n, a, f, field, err);
         for (size_t i = 0; i < n && rc == MPC_CODEC_OK; i++) {
-            snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+            element(sub, sizeof sub, field, i);
             rc = check_range(a[i], f->elem_min, f->elem_max, sub, err);
         }
         return rc;
     }
     case FT_STRING_ARRAY: {
-        char *const *a = *CMEMBER(obj, f->off, char **);
+        char *const *a = *CMEMBER(obj, f->off, string_list);
         size_t n = *CMEMBER(obj, f->aux_off, size_t);
         rc = check_count(n, a, f, field, err);
         for (size_t i = 0; i < n && rc == MPC_CODEC_OK; i++) {
-            snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+            element(sub, sizeof sub, field, i);
             rc = a[i] ? check_string(a[i], f->elem_min, f->elem_max, f->cs, NULL, sub, err)
                       : mpc_codec_fail(err, MPC_CODEC_ERR_INVALID, sub, "NULL entry");
         }
@@ -236,7 +246,7 @@ static int validate_field(const field_desc *f, const void *obj, const char *fiel
         size_t n = *CMEMBER(obj, f->aux_off, size_t);
         rc = check_count(n, m, f, field, err);
         for (size_t i = 0; i < n && rc == MPC_CODEC_OK; i++) {
-            snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+            element(sub, sizeof sub, field, i);
             if (!m[i].key || !m[i].value)
                 return mpc_codec_fail(err, MPC_CODEC_ERR_INVALID, sub, "NULL key or value");
             rc = check_string(m[i].key, f->elem_min, f->elem_max, f->cs, NULL, sub, err);
@@ -254,7 +264,7 @@ static int validate_field(const field_desc *f, const void *obj, const char *fiel
         size_t n = *CMEMBER(obj, f->aux_off, size_t);
         rc = check_count(n, a, f, field, err);
         for (size_t i = 0; i < n && rc == MPC_CODEC_OK; i++) {
-            snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+            element(sub, sizeof sub, field, i);
             rc = mpc_codec_validate_desc(f->sub, a + i * f->sub->size, sub, err);
         }
         return rc;
@@ -278,7 +288,7 @@ int mpc_codec_validate_desc(const record_desc *d, const void *obj,
     char field[96];
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
-        int rc = validate_field(f, obj, join(field, sizeof field, path, f->name), err);
+        int rc = validate_field(f, obj, mpc_codec_join_path(field, sizeof field, path, f->name), err);
         if (rc != MPC_CODEC_OK)
             return rc;
     }
@@ -343,7 +353,7 @@ static int put_field(const field_desc *f, const void *obj, avro_value_t *v,
         return MPC_CODEC_OK;
     }
     case FT_STRING_ARRAY: {
-        char *const *a = *CMEMBER(obj, f->off, char **);
+        char *const *a = *CMEMBER(obj, f->off, string_list);
         size_t n = *CMEMBER(obj, f->aux_off, size_t);
         for (size_t i = 0; i < n; i++)
             if (avro_value_append(v, &e, NULL) || avro_value_set_string(&e, a[i]))
@@ -600,7 +610,9 @@ void mpc_codec_free_desc(const record_desc *d, void *obj)
 {
     for (size_t i = 0; i < d->nfields; i++) {
         const field_desc *f = &d->fields[i];
-        size_t n = f->aux_off ? *MEMBER(obj, f->aux_off, size_t) : 0;
+        int counted = f->type == FT_STRING_ARRAY || f->type == FT_STRING_MAP ||
+                      f->type == FT_RECORD_ARRAY;
+        size_t n = counted ? *MEMBER(obj, f->aux_off, size_t) : 0;
         switch (f->type) {
         case FT_STRING:
         case FT_INT_ARRAY:
@@ -692,7 +704,7 @@ static json_t *field_json(const field_desc *f, const void *obj)
         return j;
     }
     case FT_STRING_ARRAY: {
-        char *const *a = *CMEMBER(obj, f->off, char **);
+        char *const *a = *CMEMBER(obj, f->off, string_list);
         size_t n = *CMEMBER(obj, f->aux_off, size_t);
         if (!(j = json_array()))
             return NULL;

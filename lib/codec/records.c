@@ -148,7 +148,7 @@ static int sign_item_check(const void *rec, const char *path, mpc_codec_error *e
 {
     const mpc_sign_item *it = rec;
     char field[96];
-    snprintf(field, sizeof field, "%s.message", path);
+    mpc_codec_join_path(field, sizeof field, path, "message");
     if (strcmp(it->message_type, "hash") == 0 &&
         it->message.len != MPC_CODEC_HASH_MESSAGE_LEN)
         return mpc_codec_fail(err, MPC_CODEC_ERR_INVALID, field,
@@ -159,7 +159,7 @@ static int sign_item_check(const void *rec, const char *path, mpc_codec_error *e
                               "a raw message must not be empty");
     const char *why;
     if (it->derivation_path && !derivation_path_ok(it->derivation_path, &why)) {
-        snprintf(field, sizeof field, "%s.derivation_path", path);
+        mpc_codec_join_path(field, sizeof field, path, "derivation_path");
         return mpc_codec_fail(err, MPC_CODEC_ERR_INVALID, field,
                               "derivation path '%s' %s", it->derivation_path, why);
     }

@@ -41,6 +41,7 @@ int mpc_err_is_rejection(mpc_err_code code) {
     case MPC_ERR_WRONG_RECIPIENT:
     case MPC_ERR_BAD_ROUND:
     case MPC_ERR_DUPLICATE:
+    case MPC_ERR_STATE:
         return 1;
     default:
         return 0;

@@ -12,6 +12,13 @@
 #include <stdint.h>
 
 #define MPC_WUR __attribute__((warn_unused_result))
+/* Discard a result whose failure case is already handled by construction
+ * (a cast to void does not silence warn_unused_result in GCC). */
+#define MPC_IGNORE(expr) \
+    do {                 \
+        if (expr) {      \
+        }                \
+    } while (0)
 
 typedef enum mpc_err_code {
     MPC_OK = 0,

@@ -147,8 +147,8 @@ static void challenge(const mpc_engine_ctx *ctx, mpc_scalar *c, frost_variant v,
                       const mpc_point *R, const mpc_point *Y, const unsigned char *msg,
                       size_t msglen) {
     unsigned char re[33], ye[33];
-    (void)mpc_point_serialize(ctx, re, R);
-    (void)mpc_point_serialize(ctx, ye, Y);
+    MPC_IGNORE(mpc_point_serialize(ctx, re, R));
+    MPC_IGNORE(mpc_point_serialize(ctx, ye, Y));
     if (v == FROST_VARIANT_BIP340) {
         unsigned char h[32];
         mpc_bytes parts[3] = {{re + 1, 32}, {ye + 1, 32}, {msg, msglen}};
@@ -202,7 +202,7 @@ mpc_err_code frost_signing_pkg_new(const mpc_engine_ctx *ctx, frost_signing_pkg 
     }
     /* rho_input = SerializeElement(Y) || H4(msg) || H5(list) || SerializeScalar(id) */
     unsigned char prefix[33 + 32 + 32], ide[32];
-    (void)mpc_point_serialize(ctx, prefix, &pkg->Y);
+    MPC_IGNORE(mpc_point_serialize(ctx, prefix, &pkg->Y));
     mpc_bytes m = {msg, msglen};
     frost_hash_digest(prefix + 33, suite, "msg", &m, 1);
     rc = commitment_list_hash(ctx, prefix + 65, list, count, suite);
@@ -329,7 +329,7 @@ mpc_err_code frost_aggregate(const mpc_engine_ctx *ctx, unsigned char *sig, size
     if (err != NULL) *err = e;
     if (e.code != MPC_OK) return e.code;
     unsigned char re[33];
-    (void)mpc_point_serialize(ctx, re, &pkg->R);
+    MPC_IGNORE(mpc_point_serialize(ctx, re, &pkg->R));
     if (pkg->variant == FROST_VARIANT_BIP340) {
         memcpy(sig, re + 1, 32);
         mpc_scalar_serialize(sig + 32, &z);

@@ -39,9 +39,9 @@ mpc_err_code frost_keypkg_parse(const mpc_engine_ctx *ctx, frost_keypkg *out,
     mpc_reader_init(&r, in, len);
     if (!mpc_read_u8(&r, &ver)) return MPC_ERR_MALFORMED;
     if (ver != FROST_KEYPKG_VERSION) return MPC_ERR_VERSION;
-    (void)mpc_read_u16(&r, &out->id);
-    (void)mpc_read_u16(&r, &out->t);
-    (void)mpc_read_u16(&r, &out->n);
+    MPC_IGNORE(mpc_read_u16(&r, &out->id));
+    MPC_IGNORE(mpc_read_u16(&r, &out->t));
+    MPC_IGNORE(mpc_read_u16(&r, &out->n));
     if (r.err || out->n < 1 || out->n > FROST_MAX_PARTIES || out->t < 1 || out->t > out->n ||
         out->id < 1 || out->id > out->n)
         return MPC_ERR_MALFORMED;

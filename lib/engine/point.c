@@ -74,7 +74,7 @@ int mpc_point_sum(const mpc_engine_ctx *ctx, mpc_point *r, const mpc_point *pts,
 void mpc_point_neg(const mpc_engine_ctx *ctx, mpc_point *r, const mpc_point *a) {
     MPC_ARG_CHECK(r != NULL && a != NULL);
     *r = *a;
-    if (!r->infinity) (void)secp256k1_ec_pubkey_negate(mpc_engine_secp(ctx), &r->pk);
+    if (!r->infinity) MPC_IGNORE(secp256k1_ec_pubkey_negate(mpc_engine_secp(ctx), &r->pk));
 }
 
 int mpc_point_parse(const mpc_engine_ctx *ctx, mpc_point *r, const unsigned char in[33]) {
@@ -108,6 +108,6 @@ int mpc_point_eq(const mpc_engine_ctx *ctx, const mpc_point *a, const mpc_point 
 int mpc_point_has_odd_y(const mpc_engine_ctx *ctx, const mpc_point *p) {
     unsigned char enc[33];
     MPC_ARG_CHECK(!p->infinity);
-    (void)mpc_point_serialize(ctx, enc, p);
+    MPC_IGNORE(mpc_point_serialize(ctx, enc, p));
     return enc[0] == 0x03;
 }

@@ -73,7 +73,7 @@ void mpc_scalar_add(mpc_scalar *r, const mpc_scalar *a, const mpc_scalar *b) {
     int az = mpc_scalar_is_zero(a);
     mpc_scalar_cmov(&t, &SCALAR_ONE, az);
     /* Fails only when the sum is 0; libsecp256k1 then zeroes t. */
-    (void)secp256k1_ec_seckey_tweak_add(SECP, t.b, bb.b);
+    MPC_IGNORE(secp256k1_ec_seckey_tweak_add(SECP, t.b, bb.b));
     mpc_scalar_cmov(&t, &bb, az);
     *r = t;
     mpc_scalar_clear(&bb);
@@ -83,7 +83,7 @@ void mpc_scalar_add(mpc_scalar *r, const mpc_scalar *a, const mpc_scalar *b) {
 void mpc_scalar_neg(mpc_scalar *r, const mpc_scalar *a) {
     mpc_scalar t = *a;
     /* negate maps 0 to 0 (it fails and leaves zero). */
-    (void)secp256k1_ec_seckey_negate(SECP, t.b);
+    MPC_IGNORE(secp256k1_ec_seckey_negate(SECP, t.b));
     *r = t;
     OPENSSL_cleanse(&t, sizeof t);
 }
@@ -101,7 +101,7 @@ void mpc_scalar_mul(mpc_scalar *r, const mpc_scalar *a, const mpc_scalar *b) {
     mpc_scalar_cmov(&t, &SCALAR_ONE, mpc_scalar_is_zero(&t));
     mpc_scalar_cmov(&f, &SCALAR_ONE, mpc_scalar_is_zero(&f));
     /* Both operands are now non-zero and < n: cannot fail (n is prime). */
-    (void)secp256k1_ec_seckey_tweak_mul(SECP, t.b, f.b);
+    MPC_IGNORE(secp256k1_ec_seckey_tweak_mul(SECP, t.b, f.b));
     mpc_scalar_cmov(&t, &zero, any_zero);
     *r = t;
     mpc_scalar_clear(&t);

@@ -52,7 +52,7 @@ int mpc_feldman_verify(const mpc_engine_ctx *ctx, const mpc_scalar *share, uint1
 
 int mpc_lagrange_coeffs(mpc_scalar *out, const uint16_t *ids, size_t len) {
     MPC_ARG_CHECK(out != NULL && ids != NULL);
-    mpc_scalar *den = malloc((len ? len : 1) * sizeof *den);
+    mpc_scalar *den = calloc(len ? len : 1, sizeof *den);
     if (den == NULL) return 0;
     int ok = 1;
     for (size_t i = 0; i < len && ok; i++) {

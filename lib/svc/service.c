@@ -54,7 +54,7 @@ static void on_signal(int sig) {
 /* Settings every service has. Defaults marked "@" are filled per service. */
 static const svc_config_entry common_settings[] = {
     {"service.instance", SVC_CFG_STRING, "MPC_INSTANCE", "", 0, 0, 0,
-     "Instance name in logs and Kafka client ids (default: hostname-pid)"},
+     "Instance name in logs and Kafka client ids (default: the host name)"},
     {"log.level", SVC_CFG_STRING, "MPC_LOG_LEVEL", "info", 0, 0, 0, "debug | info | warn | error"},
     {"http.bind", SVC_CFG_STRING, "MPC_HTTP_BIND", "127.0.0.1", 0, 0, 0, "Address the HTTP server listens on"},
     {"http.port", SVC_CFG_INT, "MPC_HTTP_PORT", "@port", 0, 65535, 0, "HTTP port (health, metrics, API)"},
