@@ -282,7 +282,8 @@ typedef struct mpc_dead_letter {
 MPC_CODEC_WARN_UNUSED int mpc_codec_init(mpc_codec_error *err);
 
 /* Replace the handler of programming errors (NULL arguments). The default
- * prints the message to stderr and calls abort().
+ * prints the message to stderr and calls abort(). Not thread-safe: set it at
+ * start-up, before other threads use the codec.
  * In: fn: handler, or NULL to restore the default.
  *     data: passed to fn unchanged (may be NULL).
  */

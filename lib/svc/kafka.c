@@ -1,7 +1,9 @@
 /* kafka.c - librdkafka producer/consumer setup; see kafka.h for the contract. */
 #include "svc/kafka.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +16,23 @@ struct svc_kafka {
     char **topics;
     size_t ntopics;
     svc_metric *produced, *delivery_errors, *consumed, *commit_errors;
+    void (*on_assign)(void *opaque, rd_kafka_topic_partition_list_t *parts);
+    void *assign_opaque;
 };
+
+/* A waiter for one synchronously produced record (its msg_opaque). Heap
+ * owned: by the caller while it waits, by the delivery callback once the
+ * caller gave up waiting (abandoned), so neither frees it under the other. */
+typedef struct {
+    pthread_mutex_t lock;
+    int done, abandoned;
+    rd_kafka_resp_err_t err;
+} delivery_wait;
+
+static void delivery_wait_free(delivery_wait *w) {
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     (void)rk;
@@ -32,6 +50,15 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque) {
     (void)rk;
     svc_kafka *k = opaque;
+    delivery_wait *w = msg->_private;
+    if (w) {
+        pthread_mutex_lock(&w->lock);
+        w->done = 1;
+        w->err = msg->err;
+        int abandoned = w->abandoned;
+        pthread_mutex_unlock(&w->lock);
+        if (abandoned) delivery_wait_free(w);
+    }
     if (msg->err) {
         svc_counter_add(k->delivery_errors, 1);
         svc_log(SVC_LOG_ERROR, "kafka delivery failed", "{s:s,s:s}", "topic", rd_kafka_topic_name(msg->rkt),
@@ -43,9 +70,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opa
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
-    (void)opaque;
+    svc_kafka *k = opaque;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         svc_log(SVC_LOG_INFO, "partitions assigned", "{s:i}", "count", parts->cnt);
+        if (k->on_assign) k->on_assign(k->assign_opaque, parts);
         rd_kafka_assign(rk, parts);
     } else {
         /* Commit what was processed before another member takes over. */
@@ -95,6 +123,8 @@ svc_kafka *svc_kafka_new(const svc_kafka_options *o, char *err, size_t errlen) {
                                              "Records Kafka failed to accept", NULL);
     k->consumed = svc_metrics_counter(o->metrics, "mpc_kafka_consumed_total", "Records consumed", NULL);
     k->commit_errors = svc_metrics_counter(o->metrics, "mpc_kafka_commit_errors_total", "Failed offset commits", NULL);
+    k->on_assign = o->on_assign;
+    k->assign_opaque = o->assign_opaque;
 
     char linger[16];
     snprintf(linger, sizeof linger, "%d", o->linger_ms);
@@ -126,6 +156,7 @@ svc_kafka *svc_kafka_new(const svc_kafka_options *o, char *err, size_t errlen) {
             goto fail;
         }
         rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+        rd_kafka_conf_set_opaque(conf, k);
         k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
         if (k->consumer == NULL) {
             rd_kafka_conf_destroy(conf);
@@ -197,6 +228,49 @@ int svc_kafka_produce(svc_kafka *k, const char *topic, const void *key, size_t k
         }
         snprintf(err, errlen, "produce to %s: %s", topic, rd_kafka_err2str(e));
         return -1;
+    }
+}
+
+int svc_kafka_produce_sync(svc_kafka *k, const char *topic, const void *key, size_t key_len, const void *value,
+                           size_t value_len, int timeout_ms, char *err, size_t errlen) {
+    delivery_wait *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(w), RD_KAFKA_V_END);
+    if (e) {
+        snprintf(err, errlen, "produce to %s: %s", topic, rd_kafka_err2str(e));
+        delivery_wait_free(w);
+        return -1;
+    }
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        /* Serve delivery reports here too, so a caller on its own thread
+         * is not waiting for another thread to poll. */
+        rd_kafka_poll(k->producer, 5);
+        pthread_mutex_lock(&w->lock);
+        if (w->done) {
+            rd_kafka_resp_err_t derr = w->err;
+            pthread_mutex_unlock(&w->lock);
+            delivery_wait_free(w);
+            if (derr == RD_KAFKA_RESP_ERR_NO_ERROR) return 0;
+            snprintf(err, errlen, "produce to %s: %s", topic, rd_kafka_err2str(derr));
+            return -1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+        if (elapsed_ms >= timeout_ms) {
+            w->abandoned = 1; /* the delivery callback frees it */
+            pthread_mutex_unlock(&w->lock);
+            snprintf(err, errlen, "produce to %s: no acknowledgement within %d ms", topic, timeout_ms);
+            return -1;
+        }
+        pthread_mutex_unlock(&w->lock);
     }
 }
 

@@ -30,6 +30,11 @@ typedef struct {
     const char *const *topics;      /* topics to subscribe to (with a group) */
     size_t ntopics;
     svc_metrics *metrics;           /* may be NULL */
+    /* Optional: called when partitions are assigned, before consumption
+     * starts. It may set each element's .offset (e.g. from offsets kept in
+     * a database); RD_KAFKA_OFFSET_INVALID keeps the committed offset. */
+    void (*on_assign)(void *opaque, rd_kafka_topic_partition_list_t *parts);
+    void *assign_opaque;
 } svc_kafka_options;
 
 /* Creates the clients (no network round trip yet: librdkafka connects in the
@@ -48,6 +53,16 @@ int svc_kafka_close(svc_kafka *k, int flush_ms);
  * logged and counted in mpc_kafka_delivery_errors_total. */
 int svc_kafka_produce(svc_kafka *k, const char *topic, const void *key, size_t key_len,
                       const void *value, size_t value_len, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Produces like svc_kafka_produce and waits (up to timeout_ms) until the
+ * broker acknowledged the record (acks=all). Returns 0 once it is durable,
+ * -1 with err when it was not delivered or the wait timed out (the record
+ * may still arrive later: callers treat it as "unknown", not "lost").
+ * Thread-safe; used by request handlers that must not answer before Kafka
+ * has the request. */
+int svc_kafka_produce_sync(svc_kafka *k, const char *topic, const void *key, size_t key_len,
+                           const void *value, size_t value_len, int timeout_ms, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* Serves producer delivery reports; call regularly (the service loop does). */

@@ -223,6 +223,11 @@ static int start_http(svc_service *s, char *err, size_t errlen) {
     return s->http ? 0 : -1;
 }
 
+static void forward_assign(void *opaque, rd_kafka_topic_partition_list_t *parts) {
+    svc_service *s = opaque;
+    s->def->on_assign(s, parts);
+}
+
 static int start_clients(svc_service *s, char *err, size_t errlen) {
     const svc_config *c = s->cfg;
     char client_id[256];
@@ -241,6 +246,8 @@ static int start_clients(svc_service *s, char *err, size_t errlen) {
         .topics = s->def->topics,
         .ntopics = s->def->ntopics,
         .metrics = s->metrics,
+        .on_assign = s->def->on_assign ? forward_assign : NULL,
+        .assign_opaque = s,
     };
     s->kafka = svc_kafka_new(&ko, err, errlen);
     if (s->kafka == NULL) return -1;

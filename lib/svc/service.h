@@ -60,6 +60,10 @@ typedef struct {
     svc_msg_outcome (*on_message)(svc_service *s, const rd_kafka_message_t *msg);
     /* Called about every 100 ms from the main loop. */
     void (*on_tick)(svc_service *s);
+    /* Optional: partitions were assigned to this instance; may set each
+     * element's .offset to resume from a position the service keeps itself
+     * (the auditor keeps its offsets in PostgreSQL). Main-loop thread. */
+    void (*on_assign)(svc_service *s, rd_kafka_topic_partition_list_t *parts);
     /* Called once at shutdown, before Kafka is flushed and closed. */
     void (*on_stop)(svc_service *s);
 } svc_service_def;
