@@ -152,11 +152,15 @@ resolve_kafka_jars() {
   tmp="$KAFKA_LIBS.tmp.$$"
   rm -rf "$tmp"
   mkdir -p "$tmp"
+  # Maven's output goes to a log shown only on failure (mvn -q still prints
+  # terminal escape codes).
   if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
-       -DincludeScope=runtime -DoutputDirectory="$tmp"; then
-    rm -rf "$tmp"
-    die "mvn could not resolve Kafka $version (is Maven Central reachable? see output above)"
+       -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    sed 's/^/    /' "$tmp.log" >&2
+    rm -rf "$tmp" "$tmp.log"
+    die "mvn could not resolve Kafka $version (is Maven Central reachable? output above)"
   fi
+  rm -f "$tmp.log"
   [[ -f "$tmp/kafka_2.13-$version.jar" ]] || { rm -rf "$tmp"; die "kafka_2.13-$version.jar missing after mvn"; }
   echo "$stamp" >"$tmp/.mpc-stamp"
   rm -rf "$KAFKA_LIBS"
