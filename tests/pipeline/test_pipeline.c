@@ -1,0 +1,204 @@
+/* test_pipeline.c - unit tests for lib/pipeline: a 2-of-3 FROST batch of
+ * several items runs to valid signatures through bundles; tampered and
+ * malformed bundles are blamed on their sender; session descriptions round
+ * trip and every invalid one is refused. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../svc/check.h"
+#include "engine/frost_session.h"
+#include "engine/rng.h"
+#include "pipeline/batch.h"
+#include "pipeline/session.h"
+
+#define ITEMS 5
+
+/* Creates the batch of signer `self` over ITEMS messages. */
+static pl_batch *make_batch(const mpc_engine_ctx *ctx, const frost_keypkg *kp, const uint16_t *signers,
+                            size_t nsigners, unsigned char msgs[ITEMS][32], frost_variant v) {
+    mpc_party *parties[ITEMS];
+    for (size_t i = 0; i < ITEMS; i++) {
+        frost_session_config cfg = {.variant = v, .key = kp, .signers = signers, .nsigners = nsigners,
+                                    .msg = msgs[i], .msglen = 32};
+        memset(cfg.session, 0, 32);
+        cfg.session[0] = (unsigned char)i;
+        cfg.session[1] = 0x5e;
+        if (frost_session_new(ctx, &parties[i], &cfg) != MPC_OK) return NULL;
+    }
+    return pl_batch_new(parties, ITEMS);
+}
+
+/* Delivers every queued bundle to its recipients until nothing moves.
+ * tamper_from: if non-zero, the first bundle from that signer in round 2 has
+ * one byte flipped. Returns the number of bundles delivered. */
+static int run(pl_batch **b, const uint16_t *ids, size_t n, uint16_t tamper_from) {
+    int delivered = 0, moved = 1, tampered = 0;
+    while (moved) {
+        moved = 0;
+        for (size_t s = 0; s < n; s++) {
+            pl_bundle out;
+            int r;
+            while ((r = pl_batch_pop(b[s], &out)) == 1) {
+                moved = 1;
+                if (ids[s] == tamper_from && out.round == 2 && !tampered) {
+                    out.bytes[out.len - 1] ^= 1;
+                    tampered = 1;
+                }
+                for (size_t d = 0; d < n; d++) {
+                    if (d == s || (out.recipient != MPC_BROADCAST && out.recipient != ids[d])) continue;
+                    mpc_error e;
+                    mpc_err_code rc = pl_batch_handle(b[d], out.bytes, out.len, ids[s], &e);
+                    if (tamper_from == 0) CHECK(rc == MPC_OK);
+                    delivered++;
+                }
+                pl_bundle_free(&out);
+            }
+            CHECK(r == 0);
+        }
+    }
+    return delivered;
+}
+
+static void test_batch_signs(const mpc_engine_ctx *ctx, frost_variant v) {
+    frost_keypkg keys[3];
+    CHECK(frost_keygen_dealer(ctx, keys, NULL, 2, 3));
+    uint16_t signers[2] = {1, 3};
+    unsigned char msgs[ITEMS][32];
+    for (int i = 0; i < ITEMS; i++) memset(msgs[i], 0x40 + i, 32);
+    pl_batch *b[2] = {make_batch(ctx, &keys[0], signers, 2, msgs, v), make_batch(ctx, &keys[2], signers, 2, msgs, v)};
+    CHECK(b[0] && b[1]);
+    if (!b[0] || !b[1]) return;
+    CHECK(run(b, signers, 2, 0) == 4); /* 2 rounds x 2 signers, one bundle each */
+    for (int s = 0; s < 2; s++) {
+        CHECK(pl_batch_status(b[s]) == MPC_PARTY_DONE);
+        for (size_t i = 0; i < ITEMS; i++) {
+            unsigned char sig[FROST_SIG_MAX_BYTES];
+            size_t siglen = 0;
+            CHECK(frost_session_signature(pl_batch_party(b[s], i), sig, &siglen) == MPC_OK);
+            CHECK(frost_verify(ctx, v, sig, siglen, &keys[0].group_key, msgs[i], 32));
+        }
+    }
+    /* A replayed bundle is a rejection, not a failure. */
+    pl_batch_free(b[0]);
+    pl_batch_free(b[1]);
+    for (int i = 0; i < 3; i++) frost_keypkg_clear(&keys[i]);
+}
+
+static void test_batch_blames(const mpc_engine_ctx *ctx) {
+    frost_keypkg keys[3];
+    CHECK(frost_keygen_dealer(ctx, keys, NULL, 2, 3));
+    uint16_t signers[2] = {2, 3};
+    unsigned char msgs[ITEMS][32];
+    for (int i = 0; i < ITEMS; i++) memset(msgs[i], 0x10 + i, 32);
+    pl_batch *b[2] = {make_batch(ctx, &keys[1], signers, 2, msgs, FROST_VARIANT_RFC9591),
+                      make_batch(ctx, &keys[2], signers, 2, msgs, FROST_VARIANT_RFC9591)};
+    CHECK(b[0] && b[1]);
+    if (!b[0] || !b[1]) return;
+    run(b, signers, 2, 3); /* signer 3 sends a corrupted signature share */
+    CHECK(pl_batch_status(b[0]) == MPC_PARTY_FAILED);
+    CHECK(pl_batch_error(b[0]).culprit == 3);
+
+    /* Malformed bundles: wrong count, truncated, trailing byte. */
+    pl_batch *fresh = make_batch(ctx, &keys[1], signers, 2, msgs, FROST_VARIANT_RFC9591);
+    unsigned char bad[8] = {0, 0, 0, 9, 0, 0, 0, 0};
+    mpc_error e;
+    CHECK(pl_batch_handle(fresh, bad, sizeof bad, 3, &e) == MPC_ERR_MALFORMED && e.culprit == 3);
+    CHECK(pl_batch_handle(fresh, bad, 3, 3, &e) == MPC_ERR_MALFORMED && e.culprit == 3);
+    pl_bundle own;
+    CHECK(pl_batch_pop(fresh, &own) == 1);
+    unsigned char *longer = malloc(own.len + 1);
+    memcpy(longer, own.bytes, own.len);
+    longer[own.len] = 0;
+    CHECK(pl_batch_handle(fresh, longer, own.len + 1, 3, &e) == MPC_ERR_MALFORMED);
+    free(longer);
+    pl_bundle_free(&own);
+    pl_batch_free(fresh);
+    pl_batch_free(b[0]);
+    pl_batch_free(b[1]);
+    for (int i = 0; i < 3; i++) frost_keypkg_clear(&keys[i]);
+}
+
+static void test_session_json(void) {
+    unsigned char m[32];
+    memset(m, 0xab, 32);
+    pl_item items[2] = {{.message = m, .message_len = 32, .is_hash = 1},
+                        {.message = (unsigned char *)"hello", .message_len = 5, .is_hash = 0}};
+    strcpy(items[0].request_id, "req-1");
+    strcpy(items[1].request_id, "req-2");
+    pl_session s = {.kind = PL_KIND_SIGN, .threshold = 2, .total_nodes = 3, .participants = {1, 3},
+                    .nparticipants = 2, .attempt = 1, .items = items, .nitems = 2};
+    strcpy(s.session_id, "s-1");
+    strcpy(s.protocol, "frost");
+    strcpy(s.key_id, "key_abc");
+    char err[256];
+    char *json = pl_session_encode(&s, err, sizeof err);
+    CHECK(json != NULL);
+    pl_session d;
+    CHECK(json && pl_session_decode(json, strlen(json), &d, err, sizeof err) == 0);
+    CHECK(d.nitems == 2 && d.items[1].message_len == 5 && memcmp(d.items[1].message, "hello", 5) == 0);
+    CHECK(d.items[0].is_hash && memcmp(d.items[0].message, m, 32) == 0);
+    CHECK(pl_session_has(&d, 3) && !pl_session_has(&d, 2));
+    pl_session_clear(&d);
+    free(json);
+
+    static const char *const bad[] = {
+        "not json",
+        "{\"session_id\":\"s\",\"kind\":\"sign\",\"protocol\":\"frost\",\"key_id\":\"k\",\"threshold\":2,"
+        "\"total_nodes\":3,\"participants\":[1],\"attempt\":1,\"items\":[{\"request_id\":\"r\",\"message\":\"00\","
+        "\"message_type\":\"raw\"}]}", /* fewer participants than threshold */
+        "{\"session_id\":\"s\",\"kind\":\"sign\",\"protocol\":\"frost\",\"key_id\":\"k\",\"threshold\":2,"
+        "\"total_nodes\":3,\"participants\":[3,1],\"attempt\":1,\"items\":[{\"request_id\":\"r\",\"message\":\"00\","
+        "\"message_type\":\"raw\"}]}", /* not ascending */
+        "{\"session_id\":\"s\",\"kind\":\"sign\",\"protocol\":\"frost\",\"key_id\":\"k\",\"threshold\":2,"
+        "\"total_nodes\":3,\"participants\":[1,3],\"attempt\":1,\"items\":[{\"request_id\":\"r\",\"message\":\"00\","
+        "\"message_type\":\"hash\"}]}", /* hash of 1 byte */
+        "{\"session_id\":\"s/../x\",\"kind\":\"sign\",\"protocol\":\"frost\",\"key_id\":\"k\",\"threshold\":2,"
+        "\"total_nodes\":3,\"participants\":[1,3],\"attempt\":1,\"items\":[]}", /* bad id, no items */
+        "{\"session_id\":\"s\",\"kind\":\"keygen\",\"protocol\":\"rsa\",\"key_id\":\"k\",\"threshold\":2,"
+        "\"total_nodes\":3,\"participants\":[1,2,3],\"attempt\":1,\"items\":[]}", /* unknown protocol */
+        "{\"session_id\":\"s\",\"kind\":\"keygen\",\"protocol\":\"frost\",\"key_id\":\"k\",\"threshold\":2,"
+        "\"total_nodes\":3,\"participants\":[1,2,3],\"attempt\":1,\"items\":[],\"extra\":1}", /* unknown field */
+        "{\"session_id\":\"s\",\"kind\":\"sign\",\"protocol\":\"frost\",\"key_id\":\"k\",\"threshold\":2,"
+        "\"total_nodes\":3,\"participants\":[1,3],\"attempt\":1,\"items\":[{\"request_id\":\"r\",\"message\":\"zz\","
+        "\"message_type\":\"raw\"}]}", /* bad hex */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = pl_session_decode(bad[i], strlen(bad[i]), &d, err, sizeof err);
+        CHECK(rc == -1);
+        if (rc == 0) fprintf(stderr, "accepted bad session %zu\n", i);
+    }
+    const char *ok = "{\"session_id\":\"s\",\"kind\":\"keygen\",\"protocol\":\"frost\",\"key_id\":\"k\",\"threshold\":2,"
+                     "\"total_nodes\":3,\"participants\":[1,2,3],\"attempt\":1,\"items\":[]}";
+    CHECK(pl_session_decode(ok, strlen(ok), &d, err, sizeof err) == 0 && d.kind == PL_KIND_KEYGEN);
+    pl_session_clear(&d);
+
+    const unsigned char *sigs[2] = {m, (const unsigned char *)"xy"};
+    size_t lens[2] = {32, 2}, outlen = 0;
+    unsigned char *enc = pl_sigs_encode(sigs, lens, 2, &outlen);
+    const unsigned char *dsig[2];
+    size_t dlen[2];
+    CHECK(enc && pl_sigs_decode(enc, outlen, 2, dsig, dlen) == 0 && dlen[1] == 2 && memcmp(dsig[1], "xy", 2) == 0);
+    CHECK(enc && pl_sigs_decode(enc, outlen, 3, dsig, dlen) == -1);
+    CHECK(enc && pl_sigs_decode(enc, outlen - 1, 2, dsig, dlen) == -1);
+    free(enc);
+}
+
+int main(void) {
+    uint64_t seed = (uint64_t)time(NULL);
+    const char *env = getenv("MPC_TEST_SEED");
+    if (env) seed = strtoull(env, NULL, 10);
+    printf("seed %llu (replay with MPC_TEST_SEED)\n", (unsigned long long)seed);
+    mpc_test_rng trng;
+    mpc_test_rng_init(&trng, seed);
+    mpc_rng rng = mpc_test_rng_source(&trng);
+    mpc_engine_ctx *ctx = mpc_engine_ctx_new(&rng);
+    CHECK(ctx != NULL);
+    test_batch_signs(ctx, FROST_VARIANT_RFC9591);
+    test_batch_signs(ctx, FROST_VARIANT_BIP340);
+    test_batch_blames(ctx);
+    test_session_json();
+    mpc_engine_ctx_free(ctx);
+    return CHECK_DONE();
+}
