@@ -214,6 +214,10 @@ int svc_config_bool(const svc_config *cfg, const char *path) {
     return (int)cfg->values[require_entry(cfg, path, SVC_CFG_BOOL)].number;
 }
 
+int svc_config_has(const svc_config *cfg, const char *path) {
+    return find_entry(cfg, path) != SIZE_MAX;
+}
+
 const char *svc_config_origin(const svc_config *cfg, const char *path) {
     size_t i = find_entry(cfg, path);
     return i == SIZE_MAX ? NULL : cfg->values[i].origin;

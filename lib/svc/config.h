@@ -48,6 +48,9 @@ const char *svc_config_str(const svc_config *cfg, const char *path);
 long svc_config_int(const svc_config *cfg, const char *path);
 int svc_config_bool(const svc_config *cfg, const char *path);
 
+/* 1 if the table declares `path` (any type). */
+int svc_config_has(const svc_config *cfg, const char *path);
+
 /* Where a setting's value came from: "default", "file" or "env". */
 const char *svc_config_origin(const svc_config *cfg, const char *path);
 

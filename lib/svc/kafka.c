@@ -194,11 +194,61 @@ fail:
     return NULL;
 }
 
+svc_kafka *svc_kafka_tail_new(const svc_kafka_options *o, int timeout_ms, char *err, size_t errlen) {
+    svc_kafka_options po = *o;
+    po.group_id = NULL;
+    po.on_assign = NULL;
+    svc_kafka *k = svc_kafka_new(&po, err, errlen);
+    if (k == NULL) return NULL;
+    rd_kafka_conf_t *conf = base_conf(o, err, errlen);
+    char why[512];
+    if (conf == NULL || set_conf(conf, "enable.partition.eof", "false", err, errlen) ||
+        set_conf(conf, "group.id", "", err, errlen)) {
+        if (conf) rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    k->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why);
+    if (k->consumer == NULL) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "kafka consumer: %s", why);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(k->consumer);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+    for (size_t i = 0; i < o->ntopics; i++) {
+        rd_kafka_topic_t *t = rd_kafka_topic_new(k->consumer, o->topics[i], NULL);
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e = t ? rd_kafka_metadata(k->consumer, 0, t, &md, timeout_ms) : RD_KAFKA_RESP_ERR__FAIL;
+        if (t) rd_kafka_topic_destroy(t);
+        if (e || md->topic_cnt != 1 || md->topics[0].err) {
+            snprintf(err, errlen, "kafka: no metadata for topic %s: %s", o->topics[i],
+                     e ? rd_kafka_err2str(e) : md && md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "missing");
+            if (md) rd_kafka_metadata_destroy(md);
+            rd_kafka_topic_partition_list_destroy(parts);
+            goto fail;
+        }
+        for (int p = 0; p < md->topics[0].partition_cnt; p++)
+            rd_kafka_topic_partition_list_add(parts, o->topics[i], md->topics[0].partitions[p].id)->offset =
+                RD_KAFKA_OFFSET_END;
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_resp_err_t e = rd_kafka_assign(k->consumer, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    if (e) {
+        snprintf(err, errlen, "kafka assign: %s", rd_kafka_err2str(e));
+        goto fail;
+    }
+    return k;
+fail:
+    svc_kafka_close(k, 0);
+    return NULL;
+}
+
 int svc_kafka_close(svc_kafka *k, int flush_ms) {
     if (k == NULL) return 0;
     int undelivered = 0;
     if (k->consumer) {
-        svc_kafka_commit(k, 1);
+        if (k->ntopics > 0) svc_kafka_commit(k, 1); /* group consumers only */
         rd_kafka_consumer_close(k->consumer);
         rd_kafka_destroy(k->consumer);
     }

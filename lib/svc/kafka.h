@@ -42,6 +42,14 @@ typedef struct {
 svc_kafka *svc_kafka_new(const svc_kafka_options *opts, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
+/* Creates a producer plus a group-less consumer that reads every partition
+ * of o->topics from its current end (nothing committed, nothing rebalanced):
+ * a "tail" of the topics. o->group_id is ignored. Used by coordinators to
+ * follow the rounds of their own sessions whichever partition they land in.
+ * Waits up to timeout_ms for the topic metadata. Returns NULL with err. */
+svc_kafka *svc_kafka_tail_new(const svc_kafka_options *o, int timeout_ms, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
 /* Flushes the producer (up to flush_ms), commits stored offsets, closes the
  * consumer (leaving the group cleanly) and frees everything. NULL ok.
  * Returns the number of messages that could not be delivered in time. */

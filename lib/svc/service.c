@@ -8,12 +8,14 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "codec/avro_codec.h"
 #include "svc/log.h"
 
 #define EXIT_CONFIG 78 /* sysexits.h EX_CONFIG: fix the configuration */
@@ -42,6 +44,8 @@ struct svc_service {
     char dep_reason[DEP_COUNT][512];
     int probed; /* at least one probe round done */
     svc_metric *ready_gauge, *up_gauge[DEP_COUNT];
+    _Atomic int active_sessions;
+    char instance[128];
 };
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -54,7 +58,7 @@ static void on_signal(int sig) {
 /* Settings every service has. Defaults marked "@" are filled per service. */
 static const svc_config_entry common_settings[] = {
     {"service.instance", SVC_CFG_STRING, "MPC_INSTANCE", "", 0, 0, 0,
-     "Instance name in logs and Kafka client ids (default: the host name)"},
+     "Instance name in logs, heartbeats and Kafka client ids (default: host-pid)"},
     {"log.level", SVC_CFG_STRING, "MPC_LOG_LEVEL", "info", 0, 0, 0, "debug | info | warn | error"},
     {"http.bind", SVC_CFG_STRING, "MPC_HTTP_BIND", "127.0.0.1", 0, 0, 0, "Address the HTTP server listens on"},
     {"http.port", SVC_CFG_INT, "MPC_HTTP_PORT", "@port", 0, 65535, 0, "HTTP port (health, metrics, API)"},
@@ -232,10 +236,11 @@ static int start_clients(svc_service *s, char *err, size_t errlen) {
     const svc_config *c = s->cfg;
     char client_id[256];
     const char *instance = svc_config_str(c, "service.instance");
-    char host[128] = "host";
+    char host[100] = "host";
     gethostname(host, sizeof host - 1);
-    snprintf(client_id, sizeof client_id, "%s-%s", svc_config_str(c, "kafka.client_id"),
-             instance[0] ? instance : host);
+    if (instance[0]) snprintf(s->instance, sizeof s->instance, "%s", instance);
+    else snprintf(s->instance, sizeof s->instance, "%s-%d", host, (int)getpid());
+    snprintf(client_id, sizeof client_id, "%s-%s", svc_config_str(c, "kafka.client_id"), s->instance);
     svc_kafka_options ko = {
         .brokers = svc_config_str(c, "kafka.brokers"),
         .client_id = client_id,
@@ -260,6 +265,40 @@ static int start_clients(svc_service *s, char *err, size_t errlen) {
     return s->redis ? 0 : -1;
 }
 
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Publishes this process's NodeHeartbeat to mpc.nodes. */
+static void send_heartbeat(svc_service *s, const char *status) {
+    int node_id = svc_config_has(s->cfg, "node.id") ? (int)svc_config_int(s->cfg, "node.id") : 0;
+    mpc_node_heartbeat hb = {
+        .node_id = node_id,
+        .service = (char *)s->def->name,
+        .instance = s->instance,
+        .status = (char *)status,
+        .capabilities = (char **)s->def->capabilities,
+        .capabilities_len = s->def->ncapabilities,
+        .active_sessions = atomic_load(&s->active_sessions),
+        .version = MPC_VERSION,
+        .sent_at = wall_ms(),
+    };
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (mpc_codec_encode_node_heartbeat(&hb, &buf, &len) != MPC_CODEC_OK) {
+        svc_log(SVC_LOG_ERROR, "cannot encode heartbeat", "{s:s}", "error", mpc_codec_last_error()->message);
+        return;
+    }
+    char key[160], err[256];
+    if (node_id) snprintf(key, sizeof key, "%s-%d", s->def->name, node_id);
+    else snprintf(key, sizeof key, "%s-%s", s->def->name, s->instance);
+    if (svc_kafka_produce(s->kafka, "mpc.nodes", key, strlen(key), buf, len, err, sizeof err) != 0)
+        svc_log(SVC_LOG_WARN, "heartbeat not sent", "{s:s}", "error", err);
+    free(buf);
+}
+
 static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -268,7 +307,7 @@ static double now_seconds(void) {
 
 static int run_loop(svc_service *s) {
     const svc_service_def *d = s->def;
-    double next_probe = 0, next_commit = 0;
+    double next_probe = 0, next_commit = 0, next_heartbeat = 0;
     svc_metric *handled = svc_metrics_counter(s->metrics, "mpc_records_handled_total", "Records processed", NULL);
     svc_metric *retried = svc_metrics_counter(s->metrics, "mpc_records_retried_total",
                                               "Records put back for redelivery", NULL);
@@ -305,6 +344,10 @@ static int run_loop(svc_service *s) {
             usleep(100 * 1000);
         }
         if (d->on_tick) d->on_tick(s);
+        if (now >= next_heartbeat && s->dep_status[DEP_KAFKA] == SVC_DEP_OK && s->probed) {
+            send_heartbeat(s, svc_service_ready(s) ? "ready" : "degraded");
+            next_heartbeat = now + 2.0;
+        }
         if (now >= next_commit) {
             svc_kafka_commit(s->kafka, 0);
             next_commit = now + 1.0;
@@ -410,6 +453,7 @@ int svc_service_main(const svc_service_def *def, int argc, char **argv) {
     status = run_loop(&s);
     svc_log(SVC_LOG_INFO, "stopping", NULL);
     if (def->on_stop) def->on_stop(&s);
+    if (s.probed && s.dep_status[DEP_KAFKA] == SVC_DEP_OK) send_heartbeat(&s, "stopping");
 out:
     if (s.kafka) {
         int lost = svc_kafka_close(s.kafka, s.cfg ? (int)svc_config_int(s.cfg, "shutdown.flush_timeout_ms") : 0);
@@ -426,4 +470,5 @@ svc_kafka *svc_service_kafka(svc_service *s) { return s->kafka; }
 svc_pg *svc_service_pg(svc_service *s) { return s->pg; }
 svc_redis *svc_service_redis(svc_service *s) { return s->redis; }
 void *svc_service_state(svc_service *s) { return s->state; }
+void svc_service_set_active_sessions(svc_service *s, int n) { atomic_store(&s->active_sessions, n); }
 void svc_service_set_state(svc_service *s, void *state) { s->state = state; }

@@ -14,6 +14,8 @@
  *     for good (wrong password) stops the process with exit code 78
  *   - the main loop: consume -> on_message -> mark done; tick callbacks;
  *     offsets committed every second
+ *   - a NodeHeartbeat record on mpc.nodes every 2 s (key "<service>-<id>",
+ *     node id from the node.id setting when the service has one, else 0)
  *   - SIGTERM/SIGINT: stop consuming, run on_shutdown, flush the producer,
  *     commit offsets, leave the group, stop HTTP, exit 0
  *
@@ -50,6 +52,8 @@ typedef struct {
     size_t nsettings;
     const char *const *topics;     /* topics consumed */
     size_t ntopics;
+    const char *const *capabilities; /* advertised in heartbeats, e.g. "frost" */
+    size_t ncapabilities;
     const svc_http_route *routes;  /* extra routes; their ctx is replaced by the svc_service* */
     size_t nroutes;
 
@@ -79,6 +83,8 @@ svc_pg *svc_service_pg(svc_service *s);       /* main-loop thread only */
 svc_redis *svc_service_redis(svc_service *s); /* main-loop thread only */
 void *svc_service_state(svc_service *s);
 void svc_service_set_state(svc_service *s, void *state);
+/* Active sessions reported in heartbeats (default 0). Thread-safe. */
+void svc_service_set_active_sessions(svc_service *s, int n);
 /* 1 when every dependency answered at the last probe. Thread-safe. */
 int svc_service_ready(svc_service *s);
 

@@ -9,9 +9,11 @@
 
 #include "../svc/check.h"
 #include "engine/frost_session.h"
+#include "engine/point.h"
 #include "engine/rng.h"
 #include "pipeline/batch.h"
 #include "pipeline/session.h"
+#include "pipeline/tracker.h"
 
 #define ITEMS 5
 
@@ -81,6 +83,101 @@ static void test_batch_signs(const mpc_engine_ctx *ctx, frost_variant v) {
         }
     }
     /* A replayed bundle is a rejection, not a failure. */
+    pl_batch_free(b[0]);
+    pl_batch_free(b[1]);
+    for (int i = 0; i < 3; i++) frost_keypkg_clear(&keys[i]);
+}
+
+/* Signs ITEMS messages 2-of-3 and checks the coordinator's tracker accepts
+ * the honest output, rejects a forged one, and times out silent nodes. */
+static void test_tracker(const mpc_engine_ctx *ctx) {
+    frost_keypkg keys[3];
+    CHECK(frost_keygen_dealer(ctx, keys, NULL, 2, 3));
+    uint16_t signers[2] = {1, 2};
+    unsigned char msgs[ITEMS][32];
+    for (int i = 0; i < ITEMS; i++) memset(msgs[i], 0x70 + i, 32);
+    pl_batch *b[2] = {make_batch(ctx, &keys[0], signers, 2, msgs, FROST_VARIANT_BIP340),
+                      make_batch(ctx, &keys[1], signers, 2, msgs, FROST_VARIANT_BIP340)};
+    CHECK(b[0] && b[1]);
+    if (!b[0] || !b[1]) return;
+    run(b, signers, 2, 0);
+    unsigned char sigbuf[ITEMS][FROST_SIG_MAX_BYTES];
+    const unsigned char *sigs[ITEMS];
+    size_t lens[ITEMS];
+    for (size_t i = 0; i < ITEMS; i++) {
+        CHECK(frost_session_signature(pl_batch_party(b[0], i), sigbuf[i], &lens[i]) == MPC_OK);
+        sigs[i] = sigbuf[i];
+    }
+    size_t outlen = 0;
+    unsigned char *good = pl_sigs_encode(sigs, lens, ITEMS, &outlen);
+
+    pl_item items[ITEMS];
+    for (size_t i = 0; i < ITEMS; i++) {
+        items[i] = (pl_item){.message = msgs[i], .message_len = 32, .is_hash = 1};
+        snprintf(items[i].request_id, sizeof items[i].request_id, "r%zu", i);
+    }
+    pl_session desc = {.kind = PL_KIND_SIGN, .threshold = 2, .total_nodes = 3, .participants = {1, 2},
+                       .nparticipants = 2, .attempt = 1, .items = items, .nitems = ITEMS};
+    strcpy(desc.session_id, "s-t");
+    strcpy(desc.protocol, "frost-bip340");
+    strcpy(desc.key_id, "key_t");
+    unsigned char gk[33];
+    CHECK(mpc_point_serialize(ctx, gk, &keys[0].group_key));
+
+    pl_tracker *t = pl_tracker_new(ctx, &desc, gk, 1000, 5000);
+    CHECK(t != NULL);
+    unsigned char *forged = malloc(outlen);
+    memcpy(forged, good, outlen);
+    forged[10] ^= 0x01;
+    CHECK(pl_tracker_output(t, 2, forged, outlen) == -1 && pl_tracker_culprit(t) == 2);
+    CHECK(pl_tracker_state(t) == PL_TRACK_RUNNING);
+    CHECK(pl_tracker_output(t, 3, good, outlen) == 0); /* node 3 is not in the session */
+    CHECK(pl_tracker_output(t, 1, good, outlen) == 1);
+    CHECK(pl_tracker_state(t) == PL_TRACK_SUCCEEDED && pl_tracker_decider(t) == 1);
+    size_t l = 0;
+    const unsigned char *sig4 = pl_tracker_signature(t, 4, &l);
+    CHECK(sig4 && l == 64 && memcmp(sig4, sigbuf[4], 64) == 0);
+    pl_tracker_free(t);
+
+    /* Protocol "frost" under the same output: the variant must match. */
+    strcpy(desc.protocol, "frost");
+    t = pl_tracker_new(ctx, &desc, gk, 0, 100);
+    CHECK(pl_tracker_output(t, 1, good, outlen) == -1);
+    pl_tracker_saw_round(t, 1, 1);
+    pl_tracker_saw_round(t, 1, 2);
+    pl_tracker_saw_round(t, 2, 1);
+    CHECK(pl_tracker_tick(t, 99) == PL_TRACK_RUNNING);
+    CHECK(pl_tracker_tick(t, 100) == PL_TRACK_FAILED);
+    CHECK(strcmp(pl_tracker_error_code(t), "PARTICIPANT_TIMEOUT") == 0 && pl_tracker_culprit(t) == 2);
+    pl_tracker_free(t);
+
+    t = pl_tracker_new(ctx, &desc, gk, 0, 100);
+    pl_tracker_abort(t, 2, "BAD_SIG_SHARE", 1);
+    CHECK(pl_tracker_state(t) == PL_TRACK_FAILED && pl_tracker_culprit(t) == 1);
+    CHECK(strcmp(pl_tracker_error_code(t), "PROTOCOL_ABORT") == 0);
+    pl_tracker_free(t);
+
+    /* Keygen: all must agree on the key. */
+    pl_session kg = {.kind = PL_KIND_KEYGEN, .threshold = 2, .total_nodes = 3, .participants = {1, 2, 3},
+                     .nparticipants = 3, .attempt = 1};
+    strcpy(kg.session_id, "s-k");
+    strcpy(kg.protocol, "frost");
+    strcpy(kg.key_id, "key_k");
+    t = pl_tracker_new(ctx, &kg, NULL, 0, 100);
+    CHECK(pl_tracker_output(t, 1, gk, 33) == 1 && pl_tracker_output(t, 3, gk, 33) == 1);
+    CHECK(pl_tracker_state(t) == PL_TRACK_RUNNING);
+    CHECK(pl_tracker_output(t, 2, gk, 33) == 1 && pl_tracker_state(t) == PL_TRACK_SUCCEEDED);
+    CHECK(memcmp(pl_tracker_group_key(t), gk, 33) == 0);
+    pl_tracker_free(t);
+    t = pl_tracker_new(ctx, &kg, NULL, 0, 100);
+    unsigned char other[33];
+    CHECK(mpc_point_serialize(ctx, other, &keys[1].verifying_shares[0]));
+    CHECK(pl_tracker_output(t, 1, gk, 33) == 1 && pl_tracker_output(t, 2, other, 33) == -1);
+    CHECK(pl_tracker_state(t) == PL_TRACK_FAILED);
+    pl_tracker_free(t);
+
+    free(forged);
+    free(good);
     pl_batch_free(b[0]);
     pl_batch_free(b[1]);
     for (int i = 0; i < 3; i++) frost_keypkg_clear(&keys[i]);
@@ -198,6 +295,7 @@ int main(void) {
     test_batch_signs(ctx, FROST_VARIANT_RFC9591);
     test_batch_signs(ctx, FROST_VARIANT_BIP340);
     test_batch_blames(ctx);
+    test_tracker(ctx);
     test_session_json();
     mpc_engine_ctx_free(ctx);
     return CHECK_DONE();
