@@ -75,7 +75,9 @@ class Service:
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def wait_http(self, path, want_status, timeout=30):
+    def wait_http(self, path, want_status, timeout=30, contains=None):
+        """Polls until path answers want_status (and its body contains
+        `contains`, when given); returns (status, body)."""
         deadline = time.time() + timeout
         last = None
         while time.time() < deadline:
@@ -83,7 +85,7 @@ class Service:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.stderr()}")
             try:
                 last = http_get(self.url(path), timeout=2)
-                if last[0] == want_status:
+                if last[0] == want_status and (contains is None or contains in last[1]):
                     return last
             except (urllib.error.URLError, ConnectionError, socket.timeout):
                 pass
@@ -91,7 +93,8 @@ class Service:
         raise AssertionError(f"{self.name} {path}: wanted {want_status}, last {last}\n{self.stderr()}")
 
     def stderr(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 

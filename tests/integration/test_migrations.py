@@ -41,8 +41,8 @@ def test_audit_log_refuses_update_delete_truncate(stack_env, migrated):
     dsn = stack_env["MPC_PG_DSN"]
     ins = psql(dsn, "INSERT INTO audit_log (seq, event_type, operation, result, source_topic, source_partition,"
                     " source_offset, prev_hash, hash) SELECT coalesce(max(seq), 0) + 1, 'test', 'op', 'ok',"
-                    " 'it.test', 0, coalesce(max(seq), 0) + 1000000, '\\x' || repeat('00', 32),"
-                    " '\\x' || repeat('11', 32) FROM audit_log")
+                    " 'it.test', 0, coalesce(max(seq), 0) + 1000000, decode(repeat('00', 32), 'hex'),"
+                    " decode(repeat('11', 32), 'hex') FROM audit_log")
     assert ins.returncode == 0, ins.stderr
     for sql in ("UPDATE audit_log SET result = 'forged'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
         out = psql(dsn, sql)

@@ -69,7 +69,7 @@ def test_bad_environment_value_names_the_variable(build_dir):
 def test_unreachable_broker_keeps_running_not_ready(start_service, stack_env):
     env = {**stack_env, "MPC_KAFKA_BROKERS": "127.0.0.1:1"}
     svc = start_service("coordinator", env)
-    status, body = svc.wait_http("/health/ready", 503)
+    status, body = svc.wait_http("/health/ready", 503, contains="cannot reach Kafka")
     assert "cannot reach Kafka" in body and "kafka.brokers" in body
     assert http_get(svc.url("/health/live"))[0] == 200
     assert svc.stop() == 0
@@ -91,10 +91,12 @@ def with_password(dsn, password):
     return re.sub(r"//([^:/@]+):[^@]*@", rf"//\1:{password}@", dsn)
 
 
-def test_wrong_database_password_exits_with_clear_error(build_dir, stack_env):
+@pytest.mark.parametrize("name", SERVICES)
+def test_wrong_database_password_exits_with_clear_error(build_dir, stack_env, name):
     wrong = "definitely-wrong-pw"
-    env = {**stack_env, "MPC_PG_DSN": with_password(stack_env["MPC_PG_DSN"], wrong)}
-    out = run_service(build_dir, "auditor", [], env, timeout=60)
+    env = {**stack_env, "MPC_PG_DSN": with_password(stack_env["MPC_PG_DSN"], wrong),
+           "MPC_HTTP_PORT": "0"}
+    out = run_service(build_dir, name, [], env, timeout=60)
     assert out.returncode == 78, out.stderr[-2000:]
     assert "password authentication failed" in out.stderr
     assert "fix postgres.dsn / MPC_PG_DSN" in out.stderr
@@ -103,9 +105,10 @@ def test_wrong_database_password_exits_with_clear_error(build_dir, stack_env):
 
 def test_wrong_redis_password_exits_with_clear_error(build_dir, stack_env):
     wrong = "wrong-redis-pw"
-    url = re.sub(r"//:[^@]*@", f"//:{wrong}@", stack_env["MPC_REDIS_URL"])
+    url = re.sub(r"//([^:@/]*):[^@]*@", rf"//\1:{wrong}@", stack_env["MPC_REDIS_URL"])
     assert wrong in url, "expected a password in MPC_REDIS_URL"
-    out = run_service(build_dir, "api", [], {**stack_env, "MPC_REDIS_URL": url}, timeout=60)
+    out = run_service(build_dir, "api", [], {**stack_env, "MPC_REDIS_URL": url, "MPC_HTTP_PORT": "0"},
+                      timeout=60)
     assert out.returncode == 78, out.stderr[-2000:]
     assert "redis.url / MPC_REDIS_URL" in out.stderr
     assert wrong not in out.stderr

@@ -42,7 +42,11 @@ static svc_kafka *open_client(const char *brokers, const char *group) {
 static void produce_encoded(svc_kafka *k, const char *topic, int rc, uint8_t *buf, size_t len) {
     char err[256];
     CHECK(rc == MPC_CODEC_OK);
-    if (rc != MPC_CODEC_OK) return;
+    if (rc != MPC_CODEC_OK) {
+        fprintf(stderr, "encode for %s: %s (%s)\n", topic, mpc_codec_last_error()->message,
+                mpc_codec_last_error()->field);
+        return;
+    }
     CHECK(svc_kafka_produce(k, topic, run_id, strlen(run_id), buf, len, err, sizeof err) == 0);
     free(buf);
 }
@@ -161,7 +165,7 @@ int main(void) {
     produce_encoded(k, topics[4], rc, buf, len);
 
     mpc_dead_letter dl = {.original_topic = "mpc.sign.requests", .original_partition = 1, .original_offset = 77,
-                          .original_value = {(uint8_t *)"bad", 3}, .reason_code = "BAD_MAGIC",
+                          .original_value = {(uint8_t *)"bad", 3}, .reason_code = "bad_magic",
                           .reason = "not an Avro single-object record", .rejected_by = "coordinator",
                           .rejected_at = now};
     rc = mpc_codec_encode_dead_letter(&dl, &buf, &len);
