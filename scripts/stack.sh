@@ -358,7 +358,7 @@ kafka_answers() {
 # Waits until the broker process is up, its port is open and it answers.
 kafka_wait_ready() {
   local pid deadline=$((SECONDS + START_TIMEOUT))
-  pid="$(read_pidfile "$KAFKA_PIDFILE")"
+  pid="$(kafka_pid)"
   until port_open "$KAFKA_PORT"; do
     pid_alive "$pid" || die_with_log "$KAFKA_OUT" "kafka: broker exited during start-up; see $KAFKA_OUT and $KAFKA_LOG"
     ((SECONDS < deadline)) || die_with_log "$KAFKA_LOG" "kafka: port $KAFKA_PORT not open after ${START_TIMEOUT}s; see $KAFKA_LOG"
@@ -376,6 +376,7 @@ kafka_start() {
   pid="$(kafka_pid)"
   if [[ -n "$pid" ]]; then
     log "kafka: already running (pid $pid)"
+    echo "$pid" >"$KAFKA_PIDFILE"
     return 0
   fi
   mkdir -p "$KAFKA_DIR/data"
@@ -638,10 +639,16 @@ pg_stop() {
 
 # ------------------------------------------------------------------ redis ---
 
+# Prints the redis-server pid when this stack's Redis is running (the pid file,
+# or a process titled "redis-server 127.0.0.1:<port>" when the file is gone).
 redis_pid() {
   local pid
   pid="$(read_pidfile "$REDIS_PIDFILE")"
-  pid_alive "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == redis-server* ]] && echo "$pid" || true
+  if pid_alive "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == redis-server* ]]; then
+    echo "$pid"
+  else
+    pids_with_cmdline "redis-server $HOST:$REDIS_PORT" | head -n1
+  fi
 }
 
 redis_write_config() {

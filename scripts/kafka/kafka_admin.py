@@ -11,7 +11,9 @@ JVM launch per topic.
 
 `wait` succeeds once the broker answers a metadata request. `ensure` creates
 the topics of DESIGN.md section 2 that do not exist yet and checks the ones that
-do. `describe` prints one line per topic: name, partitions, replication factor,
+do; on a new broker it also has Kafka create and load its internal topics
+(__consumer_offsets, __transaction_state) without writing any record, so that
+the first consumer group and idempotent producer do not wait for them. `describe` prints one line per topic: name, partitions, replication factor,
 cleanup.policy. Exit status: 0 ok, 1 Kafka error, 2 usage.
 """
 import argparse
@@ -20,7 +22,7 @@ import sys
 import time
 
 try:
-    from confluent_kafka import KafkaException
+    from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
     from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 except ImportError:  # pragma: no cover - reported to the user by stack.sh
     sys.stderr.write("confluent-kafka is not installed; run scripts/deps.sh\n")
@@ -79,8 +81,45 @@ def cmd_wait(admin, args):
     return 0
 
 
+def retry(what, fn, deadline):
+    """Calls fn() until it succeeds; a fresh broker answers NOT_COORDINATOR or
+    COORDINATOR_LOAD_IN_PROGRESS for a moment while a coordinator loads."""
+    while True:
+        try:
+            return fn()
+        except KafkaException as e:
+            if time.monotonic() >= deadline:
+                raise RuntimeError(f"{what}: {e}")
+            time.sleep(0.3)
+
+
+def warm_internal_topics(bootstrap, timeout):
+    """Makes the broker create and load its group and transaction coordinators.
+
+    A committed-offsets lookup creates __consumer_offsets; init_transactions()
+    creates __transaction_state and returns once its coordinator has loaded.
+    Nothing is written to any application topic.
+    """
+    deadline = time.monotonic() + timeout
+    quiet = logging.getLogger("kafka_admin.librdkafka")
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "mpc-stack-warmup",
+                         "enable.auto.commit": False, "logger": quiet})
+    try:
+        retry("group coordinator", lambda: consumer.committed(
+            [TopicPartition("mpc.dlq", 0)], timeout=5), deadline)
+    finally:
+        consumer.close()
+    producer = Producer({"bootstrap.servers": bootstrap, "transactional.id": "mpc-stack-warmup",
+                        "logger": quiet})
+    retry("transaction coordinator", lambda: producer.init_transactions(10), deadline)
+
+
 def cmd_ensure(admin, args):
     md = wait_for_metadata(admin, args.timeout)
+    if "__consumer_offsets" not in md.topics or "__transaction_state" not in md.topics:
+        t0 = time.monotonic()
+        warm_internal_topics(args.bootstrap, args.timeout)
+        print(f"kafka: internal topics created and loaded ({time.monotonic() - t0:.1f}s)")
     missing = [n for n in TOPICS if n not in md.topics]
     if missing:
         new = [NewTopic(n, num_partitions=args.partitions, replication_factor=1,
