@@ -24,6 +24,7 @@ const char *mpc_err_str(mpc_err_code code) {
     case MPC_ERR_BAD_SIGNATURE: return "bad signature";
     case MPC_ERR_NONCE_USED: return "nonce already used";
     case MPC_ERR_BAD_COMMITMENTS: return "bad signing commitments";
+    case MPC_ERR_BAD_DECOMMITMENT: return "bad decommitment";
     case MPC_ERR_STATE: return "wrong state";
     case MPC_ERR_RNG: return "randomness source failed";
     case MPC_ERR_NOMEM: return "out of memory";

@@ -45,7 +45,8 @@ typedef enum mpc_err_code {
     MPC_ERR_STATE,            /* operation not possible in the current state */
     MPC_ERR_RNG,              /* the randomness source failed */
     MPC_ERR_NOMEM,            /* memory allocation failed */
-    MPC_ERR_INTERNAL          /* negligible-probability event (zero scalar) */
+    MPC_ERR_INTERNAL,         /* negligible-probability event (zero scalar) */
+    MPC_ERR_BAD_DECOMMITMENT  /* a revealed value does not open its commitment (GG) */
 } mpc_err_code;
 
 /* An error and the party to blame. culprit == 0 means "nobody remote":

@@ -51,7 +51,7 @@
 #define MPC_WIRE_VERSION 1
 #define MPC_HEADER_BYTES 44
 #define MPC_MAX_PAYLOAD (1u << 20)
-#define MPC_MAX_ROUNDS 8
+#define MPC_MAX_ROUNDS 12 /* GG18 signing has 9 */
 #define MPC_BROADCAST 0 /* recipient id of a broadcast */
 #define MPC_FLAG_BROADCAST 0x01
 
@@ -59,6 +59,10 @@ typedef enum mpc_protocol_id {
     MPC_PROTO_FROST_DKG = 1,
     MPC_PROTO_FROST_SIGN = 2,        /* RFC 9591 signatures */
     MPC_PROTO_FROST_SIGN_BIP340 = 3, /* BIP-340 signatures */
+    MPC_PROTO_GG_KEYGEN = 4,         /* GG18/GG20 key generation */
+    MPC_PROTO_GG18_SIGN = 5,         /* GG18 signing */
+    MPC_PROTO_GG20_PRESIGN = 6,      /* GG20 offline presigning */
+    MPC_PROTO_GG20_SIGN = 7,         /* GG20 one-round online signing */
 } mpc_protocol_id;
 
 typedef struct mpc_msg_header {

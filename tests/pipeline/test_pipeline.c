@@ -12,6 +12,7 @@
 #include "engine/point.h"
 #include "engine/rng.h"
 #include "pipeline/batch.h"
+#include "pipeline/offsets.h"
 #include "pipeline/session.h"
 #include "pipeline/tracker.h"
 
@@ -282,6 +283,27 @@ static void test_session_json(void) {
     free(enc);
 }
 
+static void test_offsets(void) {
+    pl_offsets *o = pl_offsets_new();
+    for (int64_t off = 10; off <= 14; off++) CHECK(pl_offsets_begin(o, "t", 0, off) == 0);
+    CHECK(pl_offsets_begin(o, "t", 1, 7) == 0);
+    CHECK(pl_offsets_in_flight(o) == 6);
+    CHECK(pl_offsets_finish(o, "t", 0, 12) == -1); /* 10 and 11 still in flight */
+    CHECK(pl_offsets_finish(o, "t", 0, 11) == -1);
+    CHECK(pl_offsets_finish(o, "t", 0, 10) == 13); /* 10..12 done: commit 13 */
+    CHECK(pl_offsets_finish(o, "t", 0, 10) == -1); /* not tracked any more */
+    CHECK(pl_offsets_finish(o, "t", 1, 7) == 8);
+    CHECK(pl_offsets_finish(o, "t", 0, 14) == -1);
+    CHECK(pl_offsets_finish(o, "t", 0, 13) == 15);
+    CHECK(pl_offsets_in_flight(o) == 0);
+    /* Re-assignment: an earlier offset restarts the partition's tracking. */
+    CHECK(pl_offsets_begin(o, "t", 0, 20) == 0 && pl_offsets_begin(o, "t", 0, 3) == 0);
+    CHECK(pl_offsets_in_flight(o) == 1 && pl_offsets_finish(o, "t", 0, 3) == -1); /* 4 <= 15 committed before */
+    pl_offsets_forget(o, "t", 0);
+    CHECK(pl_offsets_finish(o, "t", 0, 20) == -1);
+    pl_offsets_free(o);
+}
+
 int main(void) {
     uint64_t seed = (uint64_t)time(NULL);
     const char *env = getenv("MPC_TEST_SEED");
@@ -296,6 +318,7 @@ int main(void) {
     test_batch_signs(ctx, FROST_VARIANT_BIP340);
     test_batch_blames(ctx);
     test_tracker(ctx);
+    test_offsets();
     test_session_json();
     mpc_engine_ctx_free(ctx);
     return CHECK_DONE();
