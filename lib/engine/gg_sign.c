@@ -733,7 +733,7 @@ static mpc_err_code sign_new(const mpc_engine_ctx *ctx, mpc_party **out, const g
                   cfg->signers != NULL);
     const gg_keypkg *kp = cfg->kp;
     *out = NULL;
-    if (cfg->nsigners < kp->t || cfg->nsigners > kp->n || cfg->nsigners < 2 || kp->own == NULL)
+    if (cfg->nsigners < kp->t || cfg->nsigners > kp->n || kp->own == NULL)
         return MPC_ERR_CONFIG;
     for (size_t i = 0; i < cfg->nsigners; i++)
         if (cfg->signers[i] < 1 || cfg->signers[i] > kp->n) return MPC_ERR_CONFIG;
@@ -862,7 +862,7 @@ mpc_err_code gg20_presig_parse(const mpc_engine_ctx *ctx, gg20_presig **out,
         rc = MPC_ERR_VERSION;
         goto out;
     }
-    if (!mpc_read_u16(&r, &ps->self) || !mpc_read_u16(&r, &ns) || ns < 2 || ns > GG_MAX_PARTIES)
+    if (!mpc_read_u16(&r, &ps->self) || !mpc_read_u16(&r, &ns) || ns < 1 || ns > GG_MAX_PARTIES)
         goto out;
     ps->ns = ns;
     for (size_t j = 0; j < ns; j++) {

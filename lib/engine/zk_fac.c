@@ -95,7 +95,6 @@ mpc_err_code gg_zk_fac_prove(const mpc_engine_ctx *ctx, const gg_paillier_priv *
         !bn_exp_signed_secret(tmp, ver->t, rr, bR, ver->N, bc) ||
         !BN_mod_mul(v[T_], v[T_], tmp, ver->N, bc))
         goto out;
-    BN_set_flags(v[SIGMA_], 0);
     if (!fac_challenge(e, context, k->pub.N, ver, v, bc)) goto out;
     /* responses (plain integers) */
     if (!BN_mul(tmp, e, k->p, bc) || !BN_add(v[Z1], alpha, tmp) || !BN_mul(tmp, e, k->q, bc) ||

@@ -91,6 +91,11 @@ int64_t pl_offsets_finish(pl_offsets *o, const char *topic, int32_t partition, i
     return next;
 }
 
+void pl_offsets_cancel(pl_offsets *o, const char *topic, int32_t partition, int64_t offset) {
+    part *p = find(o, topic, partition);
+    if (p && p->len > 0 && p->offsets[p->len - 1] == offset) p->len--;
+}
+
 void pl_offsets_forget(pl_offsets *o, const char *topic, int32_t partition) {
     for (part **pp = &o->parts; *pp; pp = &(*pp)->next) {
         if ((*pp)->partition == partition && strcmp((*pp)->topic, topic) == 0) {

@@ -29,6 +29,10 @@ int pl_offsets_begin(pl_offsets *o, const char *topic, int32_t partition, int64_
  * or the record was not tracked). */
 int64_t pl_offsets_finish(pl_offsets *o, const char *topic, int32_t partition, int64_t offset);
 
+/* Un-registers the most recent record of a partition when it is offset
+ * (the record will be delivered again, e.g. after a retry). */
+void pl_offsets_cancel(pl_offsets *o, const char *topic, int32_t partition, int64_t offset);
+
 /* Forgets a partition (revoked). */
 void pl_offsets_forget(pl_offsets *o, const char *topic, int32_t partition);
 

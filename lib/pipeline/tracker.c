@@ -151,6 +151,10 @@ void pl_tracker_abort(pl_tracker *t, uint16_t from, const char *code, uint16_t c
     snprintf(t->code, sizeof t->code, "%s", strcmp(code, "RESTARTED") == 0 ? "PARTICIPANT_RESTARTED" : "PROTOCOL_ABORT");
 }
 
+void pl_tracker_cancel(pl_tracker *t) {
+    if (t->state == PL_TRACK_RUNNING) fail(t, "CANCELLED", 0, "cancelled on request");
+}
+
 size_t pl_tracker_silent(const pl_tracker *t, uint16_t *out) {
     uint8_t furthest = 0;
     for (size_t i = 0; i < t->desc.nparticipants; i++)

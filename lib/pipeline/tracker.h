@@ -48,6 +48,9 @@ int pl_tracker_output(pl_tracker *t, uint16_t from, const unsigned char *payload
  * copied (<= 63 characters kept). Ends the session as failed. */
 void pl_tracker_abort(pl_tracker *t, uint16_t from, const char *code, uint16_t culprit);
 
+/* Ends the session as failed with code CANCELLED (an operator asked). */
+void pl_tracker_cancel(pl_tracker *t);
+
 /* Checks the deadline. Returns the state after the check. */
 pl_track_state pl_tracker_tick(pl_tracker *t, int64_t now_ms);
 pl_track_state pl_tracker_state(const pl_tracker *t);

@@ -202,8 +202,12 @@ svc_kafka *svc_kafka_tail_new(const svc_kafka_options *o, int timeout_ms, char *
     if (k == NULL) return NULL;
     rd_kafka_conf_t *conf = base_conf(o, err, errlen);
     char why[512];
+    /* librdkafka wants a group id even for manual assignment; this one is
+     * private to the process and never commits anything. */
+    char group[128];
+    snprintf(group, sizeof group, "%s-tail-%d-%ld", o->client_id, (int)getpid(), (long)time(NULL));
     if (conf == NULL || set_conf(conf, "enable.partition.eof", "false", err, errlen) ||
-        set_conf(conf, "group.id", "", err, errlen)) {
+        set_conf(conf, "group.id", group, err, errlen) || set_conf(conf, "enable.auto.commit", "false", err, errlen)) {
         if (conf) rd_kafka_conf_destroy(conf);
         goto fail;
     }
@@ -342,12 +346,17 @@ rd_kafka_message_t *svc_kafka_consume(svc_kafka *k, int timeout_ms) {
     return m;
 }
 
-void svc_kafka_done(svc_kafka *k, const rd_kafka_message_t *msg) {
+void svc_kafka_store_offset(svc_kafka *k, const char *topic, int32_t partition, int64_t next_offset) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(msg->rkt), msg->partition)->offset = msg->offset + 1;
+    rd_kafka_topic_partition_list_add(l, topic, partition)->offset = next_offset;
     rd_kafka_resp_err_t e = rd_kafka_offsets_store(k->consumer, l);
-    if (e) svc_log(SVC_LOG_WARN, "offset store failed", "{s:s}", "error", rd_kafka_err2str(e));
+    if (e) svc_log(SVC_LOG_WARN, "offset store failed", "{s:s,s:s,s:i}", "error", rd_kafka_err2str(e), "topic", topic,
+                   "partition", (int)partition);
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+void svc_kafka_done(svc_kafka *k, const rd_kafka_message_t *msg) {
+    svc_kafka_store_offset(k, rd_kafka_topic_name(msg->rkt), msg->partition, msg->offset + 1);
 }
 
 void svc_kafka_rewind(svc_kafka *k, const rd_kafka_message_t *msg) {

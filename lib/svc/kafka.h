@@ -90,6 +90,10 @@ void svc_kafka_done(svc_kafka *k, const rd_kafka_message_t *msg);
  * missing dependency is not hammered. */
 void svc_kafka_rewind(svc_kafka *k, const rd_kafka_message_t *msg);
 
+/* Stores next_offset as the position to commit for topic/partition (for
+ * services that finish records out of order and track it themselves). */
+void svc_kafka_store_offset(svc_kafka *k, const char *topic, int32_t partition, int64_t next_offset);
+
 /* Commits stored offsets (asynchronously unless sync). Returns 0 or -1. */
 int svc_kafka_commit(svc_kafka *k, int sync);
 

@@ -328,10 +328,13 @@ static int run_loop(svc_service *s) {
         }
         svc_kafka_poll(s->kafka);
         if (d->on_message && d->ntopics > 0 && svc_service_ready(s)) {
-            rd_kafka_message_t *m = svc_kafka_consume(s->kafka, 100);
+            rd_kafka_message_t *m = svc_kafka_consume(s->kafka, d->poll_ms > 0 ? d->poll_ms : 100);
             if (m) {
-                if (d->on_message(s, m) == SVC_MSG_DONE) {
+                svc_msg_outcome outcome = d->on_message(s, m);
+                if (outcome == SVC_MSG_DONE) {
                     svc_kafka_done(s->kafka, m);
+                    svc_counter_add(handled, 1);
+                } else if (outcome == SVC_MSG_PENDING) {
                     svc_counter_add(handled, 1);
                 } else {
                     svc_counter_add(retried, 1);

@@ -41,7 +41,9 @@ typedef struct svc_service svc_service;
 
 typedef enum {
     SVC_MSG_DONE = 0,  /* processed (or dead-lettered): commit its offset */
-    SVC_MSG_RETRY = 1  /* could not process now (a dependency is away): redeliver */
+    SVC_MSG_RETRY = 1, /* could not process now (a dependency is away): redeliver */
+    SVC_MSG_PENDING = 2 /* the service finishes it later and stores the offset
+                         * itself (svc_kafka_store_offset) when it is safe */
 } svc_msg_outcome;
 
 typedef struct {
@@ -50,6 +52,7 @@ typedef struct {
     const char *default_group_id;  /* NULL: the service does not consume */
     const svc_config_entry *settings; /* the service's own settings */
     size_t nsettings;
+    int poll_ms;                   /* longest wait for a record per loop turn (default 100) */
     const char *const *topics;     /* topics consumed */
     size_t ntopics;
     const char *const *capabilities; /* advertised in heartbeats, e.g. "frost" */

@@ -128,10 +128,10 @@ static void record(api_state *st, PGconn *pg, const delivery *d, int status, con
     const char *p[] = {d->request_id, ok ? "delivered" : dead ? "dead" : "delivering", status ? st_txt : NULL,
                        ok ? NULL : error, wait};
     PGresult *r = api_pg_exec(pg,
-                              "UPDATE webhook_deliveries SET state = $2, attempts = attempts + 1, "
+                              "UPDATE webhook_deliveries SET state = $2::text, attempts = attempts + 1, "
                               "last_status = $3::int, last_error = $4, updated_at = NOW(), "
                               "next_attempt_at = NOW() + make_interval(secs => $5::double precision / 1000), "
-                              "delivered_at = CASE WHEN $2 = 'delivered' THEN NOW() END WHERE request_id = $1",
+                              "delivered_at = CASE WHEN $2::text = 'delivered' THEN NOW() END WHERE request_id = $1",
                               5, p, PGRES_COMMAND_OK);
     PQclear(r);
     svc_counter_add(ok ? st->m_wh_delivered : dead ? st->m_wh_dead : st->m_wh_failed, 1);

@@ -1,17 +1,836 @@
-/* mpc-coordinator - owns sessions: picks participants, drives protocol rounds; holds no key material.
+/* mpc-coordinator - owns sessions: picks participants, starts and follows
+ * protocol sessions, verifies and publishes results. Holds no key material.
  *
- * This file is the process shell: configuration, health, metrics and the
- * Kafka clients come from lib/svc/service.h. Protocol work is added with the
- * signing pipeline (issue 4).
+ * Requests (mpc.keygen.requests, mpc.sign.requests) are consumed by the
+ * coordinators' consumer group. For each record:
+ *   1. it is decoded (undecodable -> mpc.dlq) and its requests are recorded
+ *      in PostgreSQL (idempotency: a request already finished is answered
+ *      from its stored outcome and never signed again);
+ *   2. signers are picked among the key's participants whose heartbeat is
+ *      live in Redis, and a session is announced on mpc.rounds
+ *      (session_start, signed by this coordinator's identity, node 0);
+ *   3. the session is followed through a tail of mpc.rounds
+ *      (lib/pipeline/tracker.h): the first output whose signatures verify
+ *      under the group key decides; aborts and timeouts fail it, and one
+ *      retry runs with the culprit or silent nodes left out;
+ *   4. outcomes are written (only by the session that owns the request) and
+ *      one Result per request is published on mpc.results.
+ * The record's Kafka offset is committed only when its session has ended
+ * (lib/pipeline/offsets.h), so a coordinator crash redelivers, never loses.
+ * Heartbeats (mpc.nodes) keep node:health:<id> in Redis and the nodes table.
  */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec/avro_codec.h"
+#include "engine/ctx.h"
+#include "engine/rng.h"
+#include "pipeline/offsets.h"
+#include "pipeline/session.h"
+#include "pipeline/tracker.h"
+#include "rounds/rounds.h"
+#include "store.h"
+#include "svc/dlq.h"
+#include "svc/log.h"
 #include "svc/service.h"
 
-static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests", "mpc.rounds", "mpc.nodes"};
+#define HEALTH_TTL_MS 10000
 
-static svc_msg_outcome coordinator_on_message(svc_service *s, const rd_kafka_message_t *msg) {
-    (void)s;
-    (void)msg;
+typedef struct csession {
+    pl_tracker *tracker;
+    co_key key;                /* the key (sign) or the key being made (keygen) */
+    char keygen_request[129];  /* keygen: its request id */
+    char batch_id[129], client_id[129];
+    int attempt;
+    unsigned char excluded[256]; /* nodes left out after misbehaving or staying silent */
+    char src_topic[64];
+    int32_t src_partition;
+    int64_t src_offset;
+    int64_t started_ms;
+    struct csession *next;
+} csession;
+
+typedef struct {
+    mpc_rng rng;
+    mpc_engine_ctx *ctx;
+    rounds_node *rounds;
+    svc_kafka *tail;
+    pl_offsets *offsets;
+    csession *sessions;
+    int nsessions;
+    int64_t timeout_ms;
+    int max_attempts;
+    char instance[128];
+    int64_t node_seen_ms[256];
+    int64_t next_cancel_check_ms;
+    svc_metric *results_ok, *results_failed, *latency, *retries;
+} coordinator;
+
+static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests", "mpc.nodes"};
+static const char *const rounds_topics[] = {ROUNDS_TOPIC};
+
+static const svc_config_entry coordinator_settings[] = {
+    {"node.identity_key_file", SVC_CFG_STRING, "MPC_IDENTITY_KEY_FILE", ".local/keys/node-0/identity.key", 0, 0, 0,
+     "The coordinators' identity secret key (node 0): signs session announcements"},
+    {"node.roster_file", SVC_CFG_STRING, "MPC_ROSTER_FILE", ".local/keys/roster.json", 0, 0, 0,
+     "The pinned public keys of every node"},
+    {"session.timeout_ms", SVC_CFG_INT, "MPC_SESSION_TIMEOUT_MS", "10000", 100, 600000, 0,
+     "A session not finished after this long fails (and is retried once)"},
+    {"session.max_attempts", SVC_CFG_INT, "MPC_SESSION_MAX_ATTEMPTS", "2", 1, 5, 0,
+     "Sessions per request before it fails (a retry leaves out culprit or silent nodes)"},
+};
+
+static int64_t wall_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hex(char *out, const unsigned char *in, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static void sha256(unsigned char out[32], const void *a, size_t alen, const void *b, size_t blen) {
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned int n;
+    if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 || EVP_DigestUpdate(c, a, alen) != 1 ||
+        (blen && EVP_DigestUpdate(c, b, blen) != 1) || EVP_DigestFinal_ex(c, out, &n) != 1) {
+        fprintf(stderr, "mpc-coordinator: SHA-256 failed\n");
+        abort();
+    }
+    EVP_MD_CTX_free(c);
+}
+
+/* key_id = "key_" + hex(SHA-256("mpc.v1.key_id" || request_id))[0:24]. */
+static void derive_key_id(char out[32], const char *request_id) {
+    unsigned char d[32];
+    sha256(d, "mpc.v1.key_id", 13, request_id, strlen(request_id));
+    char h[65];
+    hex(h, d, 32);
+    snprintf(out, 32, "key_%.24s", h);
+}
+
+/* The idempotency hash of a sign item: SHA-256 over key id, type and message
+ * (docs/pipeline.md); the API computes the same. */
+static void item_hash(char out[65], const char *key_id, const mpc_sign_item *it) {
+    size_t n = strlen(key_id) + 1 + strlen(it->message_type) + 1;
+    unsigned char *buf = malloc(n + it->message.len);
+    unsigned char d[32];
+    memcpy(buf, key_id, strlen(key_id) + 1);
+    memcpy(buf + strlen(key_id) + 1, it->message_type, strlen(it->message_type) + 1);
+    sha256(d, buf, n, it->message.data, it->message.len);
+    free(buf);
+    hex(out, d, 32);
+}
+
+static int new_session_id(coordinator *c, char out[64]) {
+    unsigned char r[16];
+    if (!mpc_rng_fill(&c->rng, r, sizeof r)) return -1;
+    char h[33];
+    hex(h, r, 16);
+    snprintf(out, 64, "s-%s", h);
+    return 0;
+}
+
+/* ---- publishing results -------------------------------------------------- */
+
+static void publish_result(svc_service *svc, coordinator *c, const char *request_id, const char *batch_id,
+                           const char *kind, json_t *row) {
+    const char *status = json_string_value(json_object_get(row, "status"));
+    json_t *result = json_object_get(row, "result");
+    const char *code = json_string_value(json_object_get(row, "error_code"));
+    const char *message = json_string_value(json_object_get(row, "error_message"));
+    unsigned char sig[80], pk[33];
+    size_t siglen = 0;
+    mpc_result rec = {.request_id = (char *)request_id,
+                      .batch_id = (char *)batch_id,
+                      .kind = (char *)kind,
+                      .status = (char *)status,
+                      .error_code = code && *code ? (char *)code : NULL,
+                      .error_message = message && *message ? (char *)message : NULL,
+                      .completed_at = wall_ms()};
+    int32_t parts[255];
+    if (json_is_object(result)) {
+        const char *s = json_string_value(json_object_get(result, "signature"));
+        if (s && strlen(s) <= 160) {
+            siglen = strlen(s) / 2;
+            for (size_t i = 0; i < siglen; i++) sscanf(s + 2 * i, "%2hhx", &sig[i]);
+            rec.signature = (mpc_bytes){sig, siglen};
+        }
+        const char *p = json_string_value(json_object_get(result, "public_key"));
+        if (p && strlen(p) == 66) {
+            for (size_t i = 0; i < 33; i++) sscanf(p + 2 * i, "%2hhx", &pk[i]);
+            rec.public_key = (mpc_bytes){pk, 33};
+        }
+        rec.key_id = (char *)json_string_value(json_object_get(result, "key_id"));
+        rec.session_id = (char *)json_string_value(json_object_get(result, "session_id"));
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(result, "participants"), i, v) {
+            if (i < 255) parts[rec.participants_len++] = (int32_t)json_integer_value(v);
+        }
+        rec.participants = parts;
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    char err[256];
+    if (mpc_codec_encode_result(&rec, &buf, &len) != MPC_CODEC_OK) {
+        svc_log(SVC_LOG_ERROR, "cannot encode result", "{s:s,s:s}", "request_id", request_id, "error",
+                mpc_codec_last_error()->message);
+        return;
+    }
+    if (svc_kafka_produce(svc_service_kafka(svc), "mpc.results", request_id, strlen(request_id), buf, len, err,
+                          sizeof err) != 0)
+        svc_log(SVC_LOG_ERROR, "cannot publish result", "{s:s,s:s}", "request_id", request_id, "error", err);
+    svc_counter_add(strcmp(status, "succeeded") == 0 ? c->results_ok : c->results_failed, 1);
+    free(buf);
+}
+
+/* Rejects requests that never got a session, and publishes their outcome. */
+static int reject_requests(svc_service *svc, coordinator *c, json_t *ids, const char *kind, const char *batch_id,
+                           const char *code, const char *message) {
+    json_t *rows = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v) {
+        json_array_append_new(rows, json_pack("{s:O,s:s,s:n,s:s,s:s}", "request_id", v, "status", "failed",
+                                              "result", "error_code", code, "error_message", message));
+    }
+    json_t *done = NULL;
+    int rc = co_requests_reject(svc_pg_conn(svc_service_pg(svc)), rows, &done);
+    json_array_foreach(done, i, v) {
+        json_t *row = NULL;
+        json_t *r;
+        size_t j;
+        json_array_foreach(rows, j, r) {
+            if (json_equal(json_object_get(r, "request_id"), v)) row = r;
+        }
+        if (row) publish_result(svc, c, json_string_value(v), batch_id, kind, row);
+    }
+    json_decref(done);
+    json_decref(rows);
+    svc_log(SVC_LOG_WARN, "requests rejected", "{s:s,s:s,s:i}", "code", code, "message", message, "count",
+            (int)json_array_size(ids));
+    return rc;
+}
+
+/* ---- sessions -------------------------------------------------------------- */
+
+/* Picks up to `want` live nodes from candidates not excluded. Returns the count. */
+static size_t pick_nodes(svc_service *svc, const csession *prev, const uint16_t *cand, size_t ncand, size_t want,
+                         uint16_t *out) {
+    int healthy[255] = {0};
+    if (co_health_get(svc_redis_ctx(svc_service_redis(svc)), cand, ncand, healthy) != 0) return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < ncand && n < want; i++)
+        if (healthy[i] && !(prev && prev->excluded[cand[i]])) out[n++] = cand[i];
+    return n;
+}
+
+static void finish_offset(svc_service *svc, coordinator *c, const char *topic, int32_t partition, int64_t offset) {
+    int64_t next = pl_offsets_finish(c->offsets, topic, partition, offset);
+    if (next >= 0) svc_kafka_store_offset(svc_service_kafka(svc), topic, partition, next);
+}
+
+/* Announces a session and starts tracking it. desc is consumed. Returns 0,
+ * or -1 (database or Kafka failure: the caller retries the record). */
+static int start_session(svc_service *svc, coordinator *c, csession *s, pl_session *desc) {
+    PGconn *db = svc_pg_conn(svc_service_pg(svc));
+    json_t *parts = json_array(), *ids = json_array();
+    for (size_t i = 0; i < desc->nparticipants; i++) json_array_append_new(parts, json_integer(desc->participants[i]));
+    if (desc->kind == PL_KIND_KEYGEN) json_array_append_new(ids, json_string(s->keygen_request));
+    for (size_t i = 0; i < desc->nitems; i++) json_array_append_new(ids, json_string(desc->items[i].request_id));
+    char err[256];
+    int rc = -1;
+    char *text = pl_session_encode(desc, err, sizeof err);
+    if (text == NULL) {
+        svc_log(SVC_LOG_ERROR, "cannot describe session", "{s:s}", "error", err);
+        goto out;
+    }
+    if (co_session_insert(db, desc->session_id, desc->kind == PL_KIND_KEYGEN ? "keygen" : "sign", desc->key_id,
+                          desc->protocol, desc->threshold, desc->total_nodes, parts, s->attempt, ids,
+                          c->instance) != 0 ||
+        co_requests_running(db, ids, desc->session_id) != 0)
+        goto out;
+    s->tracker = pl_tracker_new(c->ctx, desc, desc->kind == PL_KIND_SIGN ? s->key.public_key : NULL, wall_ms(),
+                                c->timeout_ms);
+    if (s->tracker == NULL) goto out;
+    if (rounds_send(c->rounds, svc_service_kafka(svc), desc->session_id, desc->protocol, 0, 0, "session_start",
+                    (unsigned char *)text, strlen(text), err, sizeof err) != 0) {
+        svc_log(SVC_LOG_ERROR, "cannot announce session", "{s:s}", "error", err);
+        pl_tracker_free(s->tracker);
+        s->tracker = NULL;
+        goto out;
+    }
+    s->started_ms = wall_ms();
+    s->next = c->sessions;
+    c->sessions = s;
+    c->nsessions++;
+    svc_service_set_active_sessions(svc, c->nsessions);
+    svc_log(SVC_LOG_INFO, "session started", "{s:s,s:s,s:s,s:i,s:i,s:O}", "session_id", desc->session_id, "kind",
+            desc->kind == PL_KIND_KEYGEN ? "keygen" : "sign", "protocol", desc->protocol, "items",
+            (int)desc->nitems, "attempt", s->attempt, "participants", parts);
+    rc = 0;
+out:
+    free(text);
+    json_decref(parts);
+    json_decref(ids);
+    pl_session_clear(desc);
+    return rc;
+}
+
+/* Builds the next attempt of a failed session, or returns -1 when there is
+ * no other way to run it. */
+static int retry_session(svc_service *svc, coordinator *c, csession *old) {
+    if (old->attempt >= c->max_attempts) return -1;
+    const pl_session *d = pl_tracker_session(old->tracker);
+    uint16_t culprit = pl_tracker_culprit(old->tracker);
+    unsigned char excluded[256];
+    memcpy(excluded, old->excluded, sizeof excluded);
+    if (culprit) excluded[culprit] = 1;
+    if (strcmp(pl_tracker_error_code(old->tracker), "PARTICIPANT_TIMEOUT") == 0) {
+        uint16_t silent[PL_MAX_PARTIES];
+        size_t n = pl_tracker_silent(old->tracker, silent);
+        if (n < d->nparticipants)
+            for (size_t i = 0; i < n; i++) excluded[silent[i]] = 1;
+    }
+    csession *s = calloc(1, sizeof *s);
+    if (s == NULL) return -1;
+    *s = *old;
+    s->tracker = NULL;
+    s->next = NULL;
+    s->attempt = old->attempt + 1;
+    memcpy(s->excluded, excluded, sizeof excluded);
+    pl_session nd = *d;
+    nd.items = NULL;
+    nd.nitems = 0;
+    nd.attempt = (uint32_t)s->attempt;
+    if (new_session_id(c, nd.session_id) != 0) goto fail;
+    if (d->kind == PL_KIND_SIGN) {
+        nd.nparticipants = pick_nodes(svc, s, s->key.participants, s->key.nparticipants, (size_t)s->key.threshold,
+                                      nd.participants);
+        if (nd.nparticipants < (size_t)s->key.threshold) goto fail;
+        nd.items = calloc(d->nitems, sizeof *nd.items);
+        if (nd.items == NULL) goto fail;
+        for (size_t i = 0; i < d->nitems; i++) {
+            nd.items[i] = d->items[i];
+            nd.items[i].message = malloc(d->items[i].message_len);
+            if (nd.items[i].message == NULL) goto fail;
+            memcpy(nd.items[i].message, d->items[i].message, d->items[i].message_len);
+            nd.nitems = i + 1;
+        }
+    } else {
+        /* Key generation needs every node 1..n: retry only the same set. */
+        for (size_t i = 0; i < d->nparticipants; i++)
+            if (s->excluded[d->participants[i]] && culprit == d->participants[i]) goto fail;
+    }
+    svc_counter_add(c->retries, 1);
+    if (start_session(svc, c, s, &nd) == 0) return 0;
+    free(s);
+    return -1;
+fail:
+    pl_session_clear(&nd);
+    free(s);
+    return -1;
+}
+
+static void unlink_session(coordinator *c, csession *s) {
+    for (csession **pp = &c->sessions; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    c->nsessions--;
+}
+
+/* Records the outcome of a session that ended, publishes results, and lets
+ * its source record be committed. */
+static void conclude(svc_service *svc, coordinator *c, csession *s) {
+    const pl_session *d = pl_tracker_session(s->tracker);
+    PGconn *db = svc_pg_conn(svc_service_pg(svc));
+    int64_t took = wall_ms() - s->started_ms;
+    pl_track_state st = pl_tracker_state(s->tracker);
+    const char *kind = d->kind == PL_KIND_KEYGEN ? "keygen" : "sign";
+    if (st == PL_TRACK_FAILED) {
+        svc_log(SVC_LOG_WARN, "session failed", "{s:s,s:s,s:s,s:i,s:i}", "session_id", d->session_id, "code",
+                pl_tracker_error_code(s->tracker), "message", pl_tracker_error_message(s->tracker), "culprit",
+                pl_tracker_culprit(s->tracker), "attempt", s->attempt);
+        co_session_finish(db, d->session_id, "failed", pl_tracker_error_code(s->tracker),
+                          pl_tracker_error_message(s->tracker), pl_tracker_culprit(s->tracker), took);
+        if (strcmp(pl_tracker_error_code(s->tracker), "CANCELLED") != 0 && retry_session(svc, c, s) == 0) {
+            rounds_release(c->rounds, d->session_id);
+            pl_tracker_free(s->tracker);
+            free(s);
+            return;
+        }
+    } else {
+        co_session_finish(db, d->session_id, "completed", NULL, NULL, 0, took);
+    }
+
+    json_t *parts = json_array();
+    for (size_t i = 0; i < d->nparticipants; i++) json_array_append_new(parts, json_integer(d->participants[i]));
+    json_t *rows = json_array();
+    char pkhex[67] = "";
+    if (d->kind == PL_KIND_KEYGEN) {
+        if (st == PL_TRACK_SUCCEEDED) {
+            hex(pkhex, pl_tracker_group_key(s->tracker), 33);
+            co_key_activate(db, d->key_id, pkhex);
+            json_array_append_new(rows, json_pack("{s:s,s:s,s:{s:s,s:s,s:n,s:s,s:O},s:n,s:n}", "request_id",
+                                                  s->keygen_request, "status", "succeeded", "result", "key_id",
+                                                  d->key_id, "public_key", pkhex, "address", "session_id",
+                                                  d->session_id, "participants", parts, "error_code",
+                                                  "error_message"));
+        } else {
+            co_key_fail(db, d->key_id);
+            json_array_append_new(rows, json_pack("{s:s,s:s,s:n,s:s,s:s}", "request_id", s->keygen_request, "status",
+                                                  "failed", "result", "error_code", pl_tracker_error_code(s->tracker),
+                                                  "error_message", pl_tracker_error_message(s->tracker)));
+        }
+    } else {
+        char pk[67];
+        hex(pk, s->key.public_key, 33);
+        for (size_t i = 0; i < d->nitems; i++) {
+            if (st == PL_TRACK_SUCCEEDED) {
+                size_t len = 0;
+                const unsigned char *sig = pl_tracker_signature(s->tracker, i, &len);
+                char sh[161];
+                hex(sh, sig, len);
+                json_array_append_new(
+                    rows, json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:n,s:n,s:s,s:O},s:n,s:n}", "request_id",
+                                    d->items[i].request_id, "status", "succeeded", "result", "key_id", d->key_id,
+                                    "public_key", pk, "signature", sh, "signature_der", "recovery_id", "session_id",
+                                    d->session_id, "participants", parts, "error_code", "error_message"));
+            } else {
+                json_array_append_new(rows, json_pack("{s:s,s:s,s:n,s:s,s:s}", "request_id", d->items[i].request_id,
+                                                      "status", "failed", "result", "error_code",
+                                                      pl_tracker_error_code(s->tracker), "error_message",
+                                                      pl_tracker_error_message(s->tracker)));
+            }
+        }
+    }
+    json_t *done = NULL;
+    if (co_requests_finish(db, rows, d->session_id, &done) == 0) {
+        size_t i, j;
+        json_t *v, *r;
+        json_array_foreach(done, i, v) {
+            json_array_foreach(rows, j, r) {
+                if (json_equal(json_object_get(r, "request_id"), v))
+                    publish_result(svc, c, json_string_value(v), s->batch_id[0] ? s->batch_id : NULL, kind, r);
+            }
+        }
+    }
+    svc_histogram_observe(c->latency, (double)took / 1000.0);
+    json_decref(done);
+    json_decref(rows);
+    json_decref(parts);
+    rounds_release(c->rounds, d->session_id);
+    finish_offset(svc, c, s->src_topic, s->src_partition, s->src_offset);
+    pl_tracker_free(s->tracker);
+    free(s);
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
+    mpc_keygen_request req;
+    mpc_codec_error ce;
+    if (mpc_codec_decode_keygen_request(msg->payload, msg->len, &req, &ce) != MPC_CODEC_OK)
+        return svc_dead_letter(svc_service_kafka(svc), msg, mpc_codec_status_name(ce.code), ce.message,
+                               "coordinator") == 0
+                   ? SVC_MSG_DONE
+                   : SVC_MSG_RETRY;
+    PGconn *db = svc_pg_conn(svc_service_pg(svc));
+    svc_msg_outcome out = SVC_MSG_RETRY;
+    char key_id[32], hash[65];
+    derive_key_id(key_id, req.request_id);
+    unsigned char d[32];
+    sha256(d, "keygen", 6, msg->payload, msg->len);
+    hex(hash, d, 32);
+    json_t *rows = json_pack("[{s:s,s:s,s:n,s:s?,s:s,s:s,s:n}]", "request_id", req.request_id, "kind", "keygen",
+                             "batch_id", "client_id", req.client_id, "key_id", key_id, "payload_hash", hash,
+                             "callback_url");
+    json_t *ids = json_pack("[s]", req.request_id), *found = NULL;
+    if (co_requests_insert(db, rows) != 0 || co_requests_fetch(db, ids, &found) != 0) goto out;
+    json_t *row = json_object_get(found, req.request_id);
+    const char *status = json_string_value(json_object_get(row, "status"));
+    if (status && (!strcmp(status, "succeeded") || !strcmp(status, "failed") || !strcmp(status, "cancelled"))) {
+        publish_result(svc, c, req.request_id, NULL, "keygen", row); /* idempotent replay */
+        out = SVC_MSG_DONE;
+        goto out;
+    }
+    if (strcmp(req.protocol, "frost") != 0 && strcmp(req.protocol, "frost-bip340") != 0) {
+        out = reject_requests(svc, c, ids, "keygen", NULL, "UNSUPPORTED_PROTOCOL",
+                              "this deployment signs with frost and frost-bip340 only") == 0
+                  ? SVC_MSG_DONE
+                  : SVC_MSG_RETRY;
+        goto out;
+    }
+    csession *s = calloc(1, sizeof *s);
+    if (s == NULL) goto out;
+    s->attempt = 1;
+    snprintf(s->keygen_request, sizeof s->keygen_request, "%s", req.request_id);
+    snprintf(s->client_id, sizeof s->client_id, "%s", req.client_id);
+    snprintf(s->src_topic, sizeof s->src_topic, "%s", rd_kafka_topic_name(msg->rkt));
+    s->src_partition = msg->partition;
+    s->src_offset = msg->offset;
+    co_key *k = &s->key;
+    snprintf(k->key_id, sizeof k->key_id, "%s", key_id);
+    snprintf(k->protocol, sizeof k->protocol, "%s", req.protocol);
+    snprintf(k->chain_type, sizeof k->chain_type, "%s", req.chain_type);
+    k->threshold = req.threshold;
+    k->total_nodes = req.total_nodes;
+    /* The DKG runs among nodes 1..n. */
+    uint16_t all[255];
+    for (int i = 0; i < req.total_nodes; i++) all[i] = (uint16_t)(i + 1);
+    pl_session desc = {.kind = PL_KIND_KEYGEN, .threshold = (uint16_t)req.threshold,
+                       .total_nodes = (uint16_t)req.total_nodes, .attempt = 1};
+    desc.nparticipants = pick_nodes(svc, NULL, all, (size_t)req.total_nodes, (size_t)req.total_nodes, desc.participants);
+    if (desc.nparticipants < (size_t)req.total_nodes) {
+        free(s);
+        char why[160];
+        snprintf(why, sizeof why, "key generation needs nodes 1..%d live; %zu are", req.total_nodes,
+                 desc.nparticipants);
+        out = reject_requests(svc, c, ids, "keygen", NULL, "NOT_ENOUGH_PARTICIPANTS", why) == 0 ? SVC_MSG_DONE
+                                                                                                 : SVC_MSG_RETRY;
+        goto out;
+    }
+    memcpy(k->participants, desc.participants, desc.nparticipants * sizeof *desc.participants);
+    k->nparticipants = desc.nparticipants;
+    snprintf(desc.key_id, sizeof desc.key_id, "%s", key_id);
+    snprintf(desc.protocol, sizeof desc.protocol, "%s", req.protocol);
+    if (new_session_id(c, desc.session_id) != 0 || co_key_insert_generating(db, k, req.request_id) != 0 ||
+        start_session(svc, c, s, &desc) != 0) {
+        free(s);
+        goto out;
+    }
+    out = SVC_MSG_PENDING;
+out:
+    json_decref(rows);
+    json_decref(ids);
+    json_decref(found);
+    mpc_codec_free_keygen_request(&req);
+    return out;
+}
+
+static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
+    mpc_sign_request req;
+    mpc_codec_error ce;
+    if (mpc_codec_decode_sign_request(msg->payload, msg->len, &req, &ce) != MPC_CODEC_OK)
+        return svc_dead_letter(svc_service_kafka(svc), msg, mpc_codec_status_name(ce.code), ce.message,
+                               "coordinator") == 0
+                   ? SVC_MSG_DONE
+                   : SVC_MSG_RETRY;
+    PGconn *db = svc_pg_conn(svc_service_pg(svc));
+    svc_msg_outcome out = SVC_MSG_RETRY;
+    json_t *rows = json_array(), *ids = json_array(), *found = NULL, *todo = json_array();
+    for (size_t i = 0; i < req.items_len; i++) {
+        char h[65];
+        item_hash(h, req.key_id, &req.items[i]);
+        json_array_append_new(rows, json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s,s:s?}", "request_id", req.items[i].request_id,
+                                              "kind", "sign", "batch_id", req.batch_id, "client_id", req.client_id,
+                                              "key_id", req.key_id, "payload_hash", h, "callback_url",
+                                              req.callback_url));
+        json_array_append_new(ids, json_string(req.items[i].request_id));
+    }
+    if (co_requests_insert(db, rows) != 0 || co_requests_fetch(db, ids, &found) != 0) goto out;
+
+    /* Which items still need a signature? Finished ones are answered from
+     * their stored outcome; an id reused for a different payload is left alone. */
+    size_t nitems = 0;
+    pl_item *items = calloc(req.items_len, sizeof *items);
+    if (items == NULL) goto out;
+    for (size_t i = 0; i < req.items_len; i++) {
+        json_t *row = json_object_get(found, req.items[i].request_id);
+        const char *status = json_string_value(json_object_get(row, "status"));
+        const char *stored = json_string_value(json_object_get(row, "payload_hash"));
+        const char *want = json_string_value(json_object_get(json_array_get(rows, i), "payload_hash"));
+        if (status == NULL) continue;
+        if (stored && want && strcmp(stored, want) != 0) {
+            svc_log(SVC_LOG_WARN, "request id reused for another payload: ignored", "{s:s}", "request_id",
+                    req.items[i].request_id);
+            continue;
+        }
+        if (!strcmp(status, "succeeded") || !strcmp(status, "failed") || !strcmp(status, "cancelled")) {
+            publish_result(svc, c, req.items[i].request_id, req.batch_id, "sign", row);
+            continue;
+        }
+        pl_item *it = &items[nitems++];
+        snprintf(it->request_id, sizeof it->request_id, "%s", req.items[i].request_id);
+        it->message = req.items[i].message.data; /* borrowed until the session copies it */
+        it->message_len = req.items[i].message.len;
+        it->is_hash = strcmp(req.items[i].message_type, "hash") == 0;
+        json_array_append_new(todo, json_string(it->request_id));
+    }
+    if (nitems == 0) {
+        free(items);
+        out = SVC_MSG_DONE;
+        goto out;
+    }
+    csession *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        free(items);
+        goto out;
+    }
+    int found_key = co_key_load(db, req.key_id, &s->key);
+    const char *code = NULL, *why = NULL;
+    char because[200];
+    if (found_key < 0) {
+        free(items);
+        free(s);
+        goto out;
+    }
+    pl_session desc = {.kind = PL_KIND_SIGN, .attempt = 1, .items = items, .nitems = nitems};
+    if (found_key == 0) {
+        code = "KEY_NOT_FOUND", why = "no such key";
+    } else if (strcmp(s->key.status, "Active") != 0 || !s->key.has_public_key) {
+        snprintf(because, sizeof because, "the key is %s, not Active", s->key.status);
+        code = "KEY_NOT_ACTIVE", why = because;
+    } else {
+        desc.threshold = (uint16_t)s->key.threshold;
+        desc.total_nodes = (uint16_t)s->key.total_nodes;
+        desc.nparticipants = pick_nodes(svc, NULL, s->key.participants, s->key.nparticipants,
+                                        (size_t)s->key.threshold, desc.participants);
+        if (desc.nparticipants < (size_t)s->key.threshold) {
+            snprintf(because, sizeof because, "%d signers needed, %zu live", s->key.threshold, desc.nparticipants);
+            code = "NOT_ENOUGH_PARTICIPANTS", why = because;
+        }
+    }
+    if (code) {
+        free(items);
+        free(s);
+        out = reject_requests(svc, c, todo, "sign", req.batch_id, code, why) == 0 ? SVC_MSG_DONE : SVC_MSG_RETRY;
+        goto out;
+    }
+    s->attempt = 1;
+    snprintf(s->batch_id, sizeof s->batch_id, "%s", req.batch_id ? req.batch_id : "");
+    snprintf(s->client_id, sizeof s->client_id, "%s", req.client_id);
+    snprintf(s->src_topic, sizeof s->src_topic, "%s", rd_kafka_topic_name(msg->rkt));
+    s->src_partition = msg->partition;
+    s->src_offset = msg->offset;
+    snprintf(desc.key_id, sizeof desc.key_id, "%s", req.key_id);
+    snprintf(desc.protocol, sizeof desc.protocol, "%s", s->key.protocol);
+    /* Give the session its own copies of the messages. */
+    for (size_t i = 0; i < nitems; i++) {
+        unsigned char *copy = malloc(items[i].message_len);
+        if (copy) memcpy(copy, items[i].message, items[i].message_len);
+        items[i].message = copy;
+    }
+    if (new_session_id(c, desc.session_id) != 0 || start_session(svc, c, s, &desc) != 0) {
+        free(s);
+        goto out;
+    }
+    out = SVC_MSG_PENDING;
+out:
+    json_decref(rows);
+    json_decref(ids);
+    json_decref(todo);
+    json_decref(found);
+    mpc_codec_free_sign_request(&req);
+    return out;
+}
+
+static svc_msg_outcome on_heartbeat(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
+    mpc_node_heartbeat hb;
+    mpc_codec_error ce;
+    if (mpc_codec_decode_node_heartbeat(msg->payload, msg->len, &hb, &ce) != MPC_CODEC_OK)
+        return svc_dead_letter(svc_service_kafka(svc), msg, mpc_codec_status_name(ce.code), ce.message,
+                               "coordinator") == 0
+                   ? SVC_MSG_DONE
+                   : SVC_MSG_RETRY;
+    int64_t now = wall_ms();
+    /* Only recent heartbeats of live participants count (a backlog replayed
+     * at start must not mark long-dead nodes healthy). */
+    if (strcmp(hb.service, "participant") == 0 && hb.node_id >= 1 && rounds_is_participant(c->rounds, hb.node_id) &&
+        now - hb.sent_at < HEALTH_TTL_MS) {
+        if (strcmp(hb.status, "ready") == 0) {
+            json_t *caps = json_array();
+            for (size_t i = 0; i < hb.capabilities_len; i++) json_array_append_new(caps, json_string(hb.capabilities[i]));
+            json_t *o = json_pack("{s:i,s:s,s:s,s:i,s:I,s:O}", "node_id", hb.node_id, "status", hb.status, "instance",
+                                  hb.instance, "active_sessions", hb.active_sessions, "sent_at", (json_int_t)hb.sent_at,
+                                  "capabilities", caps);
+            char *text = json_dumps(o, JSON_COMPACT);
+            co_health_set(svc_redis_ctx(svc_service_redis(svc)), hb.node_id, text, (int)(HEALTH_TTL_MS - (now - hb.sent_at)));
+            if (now - c->node_seen_ms[hb.node_id] > 10000) {
+                char *cj = json_dumps(caps, JSON_COMPACT);
+                if (co_node_seen(svc_pg_conn(svc_service_pg(svc)), hb.node_id, cj) == 0) c->node_seen_ms[hb.node_id] = now;
+                free(cj);
+            }
+            free(text);
+            json_decref(o);
+            json_decref(caps);
+        } else if (strcmp(hb.status, "stopping") == 0) {
+            redisReply *r = redisCommand(svc_redis_ctx(svc_service_redis(svc)), "DEL node:health:%d", hb.node_id);
+            freeReplyObject(r);
+        }
+    }
+    mpc_codec_free_node_heartbeat(&hb);
     return SVC_MSG_DONE;
+}
+
+static svc_msg_outcome coordinator_on_message(svc_service *svc, const rd_kafka_message_t *msg) {
+    coordinator *c = svc_service_state(svc);
+    const char *topic = rd_kafka_topic_name(msg->rkt);
+    if (pl_offsets_begin(c->offsets, topic, msg->partition, msg->offset) != 0) return SVC_MSG_RETRY;
+    svc_msg_outcome out;
+    if (svc_redis_ctx(svc_service_redis(svc)) == NULL || svc_pg_conn(svc_service_pg(svc)) == NULL) out = SVC_MSG_RETRY;
+    else if (strcmp(topic, "mpc.sign.requests") == 0) out = on_sign(svc, c, msg);
+    else if (strcmp(topic, "mpc.keygen.requests") == 0) out = on_keygen(svc, c, msg);
+    else out = on_heartbeat(svc, c, msg);
+    if (out == SVC_MSG_RETRY) pl_offsets_cancel(c->offsets, topic, msg->partition, msg->offset);
+    else if (out == SVC_MSG_DONE) finish_offset(svc, c, topic, msg->partition, msg->offset);
+    return out == SVC_MSG_RETRY ? SVC_MSG_RETRY : SVC_MSG_PENDING;
+}
+
+/* ---- following sessions ---------------------------------------------------- */
+
+static csession *find_session(coordinator *c, const char *id) {
+    for (csession *s = c->sessions; s; s = s->next)
+        if (strcmp(pl_tracker_session(s->tracker)->session_id, id) == 0) return s;
+    return NULL;
+}
+
+static void on_round(svc_service *svc, coordinator *c, const rd_kafka_message_t *m) {
+    char key[130] = "";
+    if (m->key && m->key_len < sizeof key) memcpy(key, m->key, m->key_len);
+    csession *owner = find_session(c, key);
+    rounds_in in;
+    const char *reason;
+    int blame;
+    rounds_outcome o = rounds_receive(c->rounds, m->payload, m->len, wall_ms(), &in, &reason, &blame);
+    if (o == ROUNDS_REJECT) {
+        /* Forged or broken traffic in one of our sessions: keep it for the operators. */
+        if (owner && svc_dead_letter(svc_service_kafka(svc), m, reason, "round message failed authentication",
+                                     "coordinator") != 0)
+            svc_log(SVC_LOG_ERROR, "cannot dead-letter a rejected round message", NULL);
+        if (owner && blame > 0) pl_tracker_abort(owner->tracker, (uint16_t)blame, "EQUIVOCATION", (uint16_t)blame);
+        return;
+    }
+    if (o != ROUNDS_ACCEPT) return;
+    csession *s = find_session(c, in.msg.session_id);
+    if (s && in.msg.from > 0) {
+        const char *kind = in.msg.kind;
+        if (strcmp(kind, "protocol") == 0) {
+            pl_tracker_saw_round(s->tracker, (uint16_t)in.msg.from, (uint8_t)in.msg.round);
+        } else if (strcmp(kind, "output") == 0) {
+            if (pl_tracker_output(s->tracker, (uint16_t)in.msg.from, in.plain, in.plain_len) < 0)
+                svc_log(SVC_LOG_WARN, "invalid output from a participant", "{s:s,s:i}", "session_id",
+                        in.msg.session_id, "node", in.msg.from);
+        } else if (strcmp(kind, "abort") == 0) {
+            json_t *a = json_loadb((const char *)in.plain, in.plain_len, 0, NULL);
+            const char *code = json_string_value(json_object_get(a, "code"));
+            json_int_t culprit = json_integer_value(json_object_get(a, "culprit"));
+            pl_tracker_abort(s->tracker, (uint16_t)in.msg.from, code ? code : "ABORT",
+                             culprit >= 0 && culprit <= 255 ? (uint16_t)culprit : 0);
+            json_decref(a);
+        }
+    }
+    rounds_in_free(&in);
+}
+
+static void coordinator_on_tick(svc_service *svc) {
+    coordinator *c = svc_service_state(svc);
+    for (int i = 0; i < 2000; i++) {
+        rd_kafka_message_t *m = svc_kafka_consume(c->tail, 0);
+        if (m == NULL) break;
+        on_round(svc, c, m);
+        rd_kafka_message_destroy(m);
+    }
+    svc_kafka_poll(c->tail);
+    int64_t now = wall_ms();
+    int check_cancel = now >= c->next_cancel_check_ms;
+    if (check_cancel) c->next_cancel_check_ms = now + 1000;
+    for (csession *s = c->sessions, *next; s; s = next) {
+        next = s->next;
+        if (check_cancel && pl_tracker_state(s->tracker) == PL_TRACK_RUNNING &&
+            co_session_cancel_requested(svc_pg_conn(svc_service_pg(svc)), pl_tracker_session(s->tracker)->session_id) == 1) {
+            const pl_session *d = pl_tracker_session(s->tracker);
+            char err[200];
+            if (rounds_send(c->rounds, svc_service_kafka(svc), d->session_id, d->protocol, 0, 0, "abort",
+                            (const unsigned char *)"{\"code\":\"CANCELLED\",\"culprit\":0,\"message\":\"cancelled\"}",
+                            54, err, sizeof err) != 0)
+                svc_log(SVC_LOG_WARN, "cannot send cancel", "{s:s}", "error", err);
+            pl_tracker_cancel(s->tracker);
+        }
+        if (pl_tracker_tick(s->tracker, now) != PL_TRACK_RUNNING) {
+            unlink_session(c, s);
+            conclude(svc, c, s);
+        }
+    }
+    svc_service_set_active_sessions(svc, c->nsessions);
+}
+
+static void coordinator_on_assign(svc_service *svc, rd_kafka_topic_partition_list_t *parts) {
+    coordinator *c = svc_service_state(svc);
+    if (c == NULL) return;
+    for (int i = 0; i < parts->cnt; i++) pl_offsets_forget(c->offsets, parts->elems[i].topic, parts->elems[i].partition);
+}
+
+static int coordinator_on_start(svc_service *svc) {
+    const svc_config *cfg = svc_service_config(svc);
+    coordinator *c = calloc(1, sizeof *c);
+    if (c == NULL) return -1;
+    svc_service_set_state(svc, c);
+    c->rng = mpc_rng_os();
+    c->ctx = mpc_engine_ctx_new(&c->rng);
+    c->offsets = pl_offsets_new();
+    c->timeout_ms = svc_config_int(cfg, "session.timeout_ms");
+    c->max_attempts = (int)svc_config_int(cfg, "session.max_attempts");
+    snprintf(c->instance, sizeof c->instance, "%s", svc_config_str(cfg, "service.instance"));
+    if (c->ctx == NULL || c->offsets == NULL) return -1;
+    char err[512];
+    c->rounds = rounds_node_new(c->ctx, svc_config_str(cfg, "node.identity_key_file"),
+                                svc_config_str(cfg, "node.roster_file"), 0, svc_service_metrics(svc), err, sizeof err);
+    if (c->rounds == NULL) {
+        svc_log(SVC_LOG_ERROR, err, "{s:s}", "fix", "node.identity_key_file / node.roster_file");
+        return -1;
+    }
+    svc_kafka_options ko = {.brokers = svc_config_str(cfg, "kafka.brokers"),
+                            .client_id = "mpc-coordinator-tail",
+                            .security_protocol = svc_config_str(cfg, "kafka.security_protocol"),
+                            .ssl_ca_location = svc_config_str(cfg, "kafka.ssl_ca_location"),
+                            .linger_ms = 0,
+                            .topics = rounds_topics,
+                            .ntopics = 1};
+    c->tail = svc_kafka_tail_new(&ko, 10000, err, sizeof err);
+    if (c->tail == NULL) {
+        svc_log(SVC_LOG_ERROR, "cannot follow mpc.rounds", "{s:s}", "error", err);
+        return -1;
+    }
+    svc_metrics *m = svc_service_metrics(svc);
+    c->results_ok = svc_metrics_counter(m, "mpc_results_total", "Results published", "status=\"succeeded\"");
+    c->results_failed = svc_metrics_counter(m, "mpc_results_total", "Results published", "status=\"failed\"");
+    c->retries = svc_metrics_counter(m, "mpc_session_retries_total", "Sessions retried with another subset", NULL);
+    c->latency = svc_metrics_histogram(m, "mpc_session_seconds", "Session duration, announcement to outcome", NULL,
+                                       svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
+    return 0;
+}
+
+static void coordinator_on_stop(svc_service *svc) {
+    coordinator *c = svc_service_state(svc);
+    if (c == NULL) return;
+    /* Unfinished sessions are not committed: their requests are redelivered
+     * to whichever coordinator owns the partition next. */
+    while (c->sessions) {
+        csession *s = c->sessions;
+        c->sessions = s->next;
+        pl_tracker_free(s->tracker);
+        free(s);
+    }
+    svc_kafka_close(c->tail, 1000);
+    rounds_node_free(c->rounds);
+    pl_offsets_free(c->offsets);
+    mpc_engine_ctx_free(c->ctx);
+    free(c);
+    svc_service_set_state(svc, NULL);
 }
 
 int main(int argc, char **argv) {
@@ -19,9 +838,16 @@ int main(int argc, char **argv) {
         .name = "coordinator",
         .default_http_port = 18081,
         .default_group_id = "mpc-coordinator",
+        .poll_ms = 5,
         .topics = coordinator_topics,
         .ntopics = sizeof coordinator_topics / sizeof coordinator_topics[0],
+        .settings = coordinator_settings,
+        .nsettings = sizeof coordinator_settings / sizeof coordinator_settings[0],
+        .on_start = coordinator_on_start,
         .on_message = coordinator_on_message,
+        .on_tick = coordinator_on_tick,
+        .on_assign = coordinator_on_assign,
+        .on_stop = coordinator_on_stop,
     };
     return svc_service_main(&def, argc, argv);
 }

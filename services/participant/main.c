@@ -176,7 +176,7 @@ static int finish_keygen(participant *p, psession *s, unsigned char gk[33], char
         snprintf(meta.curve, sizeof meta.curve, "secp256k1");
         mpc_secure_error e;
         if (mpc_share_store_put(p->shares, &meta, buf, n, &e) == MPC_SECURE_OK) rc = 0;
-        else snprintf(why, whylen, "cannot store share: %s", e.message);
+        else snprintf(why, whylen, "cannot store share: %.160s", e.message);
     } else {
         snprintf(why, whylen, "cannot encode key package");
     }
@@ -233,7 +233,7 @@ static void settle(svc_service *svc, participant *p, psession *s) {
 /* Builds the parties of a new session. Returns the batch or NULL (why set). */
 static pl_batch *create_parties(participant *p, const pl_session *d, char *why, size_t whylen) {
     if (strcmp(d->protocol, "frost") != 0 && strcmp(d->protocol, "frost-bip340") != 0) {
-        snprintf(why, whylen, "protocol %s is not supported by this node", d->protocol);
+        snprintf(why, whylen, "protocol %.15s is not supported by this node", d->protocol);
         return NULL;
     }
     if (d->kind == PL_KIND_KEYGEN) {
@@ -258,14 +258,14 @@ static pl_batch *create_parties(participant *p, const pl_session *d, char *why, 
     mpc_share_meta meta;
     mpc_secure_error e;
     if (mpc_share_store_load(p->shares, &meta, &share, &share_len, d->key_id, &e) != MPC_SECURE_OK) {
-        snprintf(why, whylen, "no usable share for %s: %s", d->key_id, e.message);
+        snprintf(why, whylen, "no usable share for %.64s: %.120s", d->key_id, e.message);
         return NULL;
     }
     frost_keypkg kp;
     mpc_err_code rc = frost_keypkg_parse(p->ctx, &kp, share, share_len);
     mpc_secure_free_secret(share, share_len);
     if (rc != MPC_OK) {
-        snprintf(why, whylen, "stored share of %s does not parse: %s", d->key_id, mpc_err_str(rc));
+        snprintf(why, whylen, "stored share of %.64s does not parse: %.60s", d->key_id, mpc_err_str(rc));
         return NULL;
     }
     mpc_party **parties = calloc(d->nitems, sizeof *parties);

@@ -1,0 +1,275 @@
+/* store.c - PostgreSQL and Redis operations of the coordinator; see store.h. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "svc/log.h"
+
+/* Runs a parameterised statement. Returns the result (PQclear it) when its
+ * status is the expected one, else logs and returns NULL. */
+static PGresult *run(PGconn *db, const char *sql, int n, const char *const *params, ExecStatusType want) {
+    if (db == NULL) return NULL;
+    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    if (r && PQresultStatus(r) == want) return r;
+    const char *msg = PQerrorMessage(db);
+    svc_log(SVC_LOG_ERROR, "database statement failed", "{s:s,s:s#}", "statement", sql, "error", msg,
+            (int)strcspn(msg, "\n"));
+    PQclear(r);
+    return NULL;
+}
+
+static int run_command(PGconn *db, const char *sql, int n, const char *const *params) {
+    PGresult *r = run(db, sql, n, params, PGRES_COMMAND_OK);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+static int hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int co_key_load(PGconn *db, const char *key_id, co_key *out) {
+    const char *p[] = {key_id};
+    PGresult *r = run(db,
+                      "SELECT protocol, status, chain_type, coalesce(public_key, ''), threshold, total_nodes,"
+                      " participants::text FROM keys WHERE key_id = $1",
+                      1, p, PGRES_TUPLES_OK);
+    if (r == NULL) return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return 0;
+    }
+    memset(out, 0, sizeof *out);
+    snprintf(out->key_id, sizeof out->key_id, "%s", key_id);
+    snprintf(out->protocol, sizeof out->protocol, "%s", PQgetvalue(r, 0, 0));
+    snprintf(out->status, sizeof out->status, "%s", PQgetvalue(r, 0, 1));
+    snprintf(out->chain_type, sizeof out->chain_type, "%s", PQgetvalue(r, 0, 2));
+    const char *pk = PQgetvalue(r, 0, 3);
+    if (strlen(pk) == 66) {
+        out->has_public_key = 1;
+        for (int i = 0; i < 33; i++) {
+            int hi = hexval(pk[2 * i]), lo = hexval(pk[2 * i + 1]);
+            if (hi < 0 || lo < 0) out->has_public_key = 0;
+            out->public_key[i] = (unsigned char)(hi << 4 | lo);
+        }
+    }
+    out->threshold = atoi(PQgetvalue(r, 0, 4));
+    out->total_nodes = atoi(PQgetvalue(r, 0, 5));
+    json_t *parts = json_loads(PQgetvalue(r, 0, 6), 0, NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(parts, i, v) {
+        if (json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 255 && i < 255)
+            out->participants[out->nparticipants++] = (uint16_t)json_integer_value(v);
+    }
+    json_decref(parts);
+    PQclear(r);
+    return 1;
+}
+
+int co_key_insert_generating(PGconn *db, const co_key *k, const char *request_id) {
+    char t[16], n[16];
+    snprintf(t, sizeof t, "%d", k->threshold);
+    snprintf(n, sizeof n, "%d", k->total_nodes);
+    json_t *parts = json_array();
+    for (size_t i = 0; i < k->nparticipants; i++) json_array_append_new(parts, json_integer(k->participants[i]));
+    char *pj = json_dumps(parts, JSON_COMPACT);
+    json_decref(parts);
+    const char *p[] = {k->key_id, k->protocol, t, n, pj ? pj : "[]", k->chain_type, request_id};
+    int rc = run_command(db,
+                         "INSERT INTO keys (key_id, algorithm, protocol, curve, threshold, total_nodes,"
+                         " participants, chain_type, status, request_id)"
+                         " VALUES ($1, CASE WHEN $2 LIKE 'gg%' THEN 'ecdsa' ELSE 'schnorr' END, $2, 'secp256k1',"
+                         " $3::int, $4::int, $5::jsonb, $6, 'Generating', $7)"
+                         " ON CONFLICT (key_id) DO UPDATE SET status = 'Generating', updated_at = now()"
+                         " WHERE keys.status = 'Failed'",
+                         7, p);
+    free(pj);
+    return rc;
+}
+
+int co_key_activate(PGconn *db, const char *key_id, const char *public_key_hex) {
+    const char *p[] = {key_id, public_key_hex};
+    return run_command(db,
+                       "UPDATE keys SET public_key = $2, status = 'Active', updated_at = now()"
+                       " WHERE key_id = $1 AND status = 'Generating'",
+                       2, p);
+}
+
+int co_key_fail(PGconn *db, const char *key_id) {
+    const char *p[] = {key_id};
+    return run_command(db, "UPDATE keys SET status = 'Failed', updated_at = now() WHERE key_id = $1 AND status = 'Generating'",
+                       1, p);
+}
+
+/* Runs sql with the JSON text of doc as $1 (plus extra params), returning
+ * the first column of every row as a JSON array of strings in *out (if out). */
+static int run_json(PGconn *db, const char *sql, json_t *doc, const char *extra, json_t **out) {
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (text == NULL) return -1;
+    const char *p[] = {text, extra};
+    PGresult *r = run(db, sql, extra ? 2 : 1, p, out ? PGRES_TUPLES_OK : PGRES_COMMAND_OK);
+    free(text);
+    if (r == NULL) return -1;
+    if (out) {
+        *out = json_array();
+        for (int i = 0; i < PQntuples(r); i++) json_array_append_new(*out, json_string(PQgetvalue(r, i, 0)));
+    }
+    PQclear(r);
+    return 0;
+}
+
+int co_requests_insert(PGconn *db, json_t *rows) {
+    return run_json(db,
+                    "INSERT INTO requests (request_id, kind, batch_id, client_id, key_id, payload_hash, callback_url)"
+                    " SELECT x.request_id, x.kind, x.batch_id, x.client_id, x.key_id, decode(x.payload_hash, 'hex'),"
+                    " x.callback_url FROM jsonb_to_recordset($1::jsonb) AS x(request_id text, kind text,"
+                    " batch_id text, client_id text, key_id text, payload_hash text, callback_url text)"
+                    " ON CONFLICT (request_id) DO NOTHING",
+                    rows, NULL, NULL);
+}
+
+int co_requests_fetch(PGconn *db, json_t *ids, json_t **out) {
+    char *text = json_dumps(ids, JSON_COMPACT);
+    if (text == NULL) return -1;
+    const char *p[] = {text};
+    PGresult *r = run(db,
+                      "SELECT request_id, status, encode(payload_hash, 'hex'), coalesce(result::text, 'null'),"
+                      " coalesce(error_code, ''), coalesce(error_message, ''), coalesce(session_id, '')"
+                      " FROM requests WHERE request_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                      1, p, PGRES_TUPLES_OK);
+    free(text);
+    if (r == NULL) return -1;
+    *out = json_object();
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *result = json_loads(PQgetvalue(r, i, 3), JSON_DECODE_ANY, NULL);
+        json_object_set_new(*out, PQgetvalue(r, i, 0),
+                            json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "status", PQgetvalue(r, i, 1), "payload_hash",
+                                      PQgetvalue(r, i, 2), "result", result ? result : json_null(), "error_code",
+                                      PQgetvalue(r, i, 4), "error_message", PQgetvalue(r, i, 5), "session_id",
+                                      PQgetvalue(r, i, 6)));
+    }
+    PQclear(r);
+    return 0;
+}
+
+int co_requests_running(PGconn *db, json_t *ids, const char *session_id) {
+    return run_json(db,
+                    "UPDATE requests SET status = 'running', session_id = $2, updated_at = now()"
+                    " WHERE request_id IN (SELECT jsonb_array_elements_text($1::jsonb))"
+                    " AND status IN ('accepted', 'running')",
+                    ids, session_id, NULL);
+}
+
+static const char finish_columns[] =
+    " FROM jsonb_to_recordset($1::jsonb) AS x(request_id text, status text, result jsonb, error_code text,"
+    " error_message text) WHERE r.request_id = x.request_id";
+
+int co_requests_finish(PGconn *db, json_t *rows, const char *session_id, json_t **finished) {
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "UPDATE requests r SET status = x.status, result = x.result, error_code = x.error_code,"
+             " error_message = x.error_message, updated_at = now(), completed_at = now()%s"
+             " AND r.session_id = $2 AND r.status = 'running' RETURNING r.request_id",
+             finish_columns);
+    return run_json(db, sql, rows, session_id, finished);
+}
+
+int co_requests_reject(PGconn *db, json_t *rows, json_t **finished) {
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "UPDATE requests r SET status = x.status, result = x.result, error_code = x.error_code,"
+             " error_message = x.error_message, updated_at = now(), completed_at = now()%s"
+             " AND r.status = 'accepted' RETURNING r.request_id",
+             finish_columns);
+    return run_json(db, sql, rows, NULL, finished);
+}
+
+int co_session_insert(PGconn *db, const char *session_id, const char *kind, const char *key_id,
+                      const char *protocol, int threshold, int total_nodes, json_t *participants, int attempt,
+                      json_t *request_ids, const char *coordinator) {
+    char t[16], n[16], a[16];
+    snprintf(t, sizeof t, "%d", threshold);
+    snprintf(n, sizeof n, "%d", total_nodes);
+    snprintf(a, sizeof a, "%d", attempt);
+    char *pj = json_dumps(participants, JSON_COMPACT), *rj = json_dumps(request_ids, JSON_COMPACT);
+    const char *p[] = {session_id, kind, key_id, protocol, t, n, pj ? pj : "[]", a, rj ? rj : "[]", coordinator};
+    int rc = run_command(db,
+                         "INSERT INTO signing_sessions (session_id, kind, key_id, protocol, status, threshold,"
+                         " total_nodes, participating_nodes, total_rounds, attempt, request_ids, coordinator)"
+                         " VALUES ($1, $2, $3, $4, 'running', $5::int, $6::int, $7::jsonb, 2, $8::int, $9::jsonb, $10)",
+                         10, p);
+    free(pj);
+    free(rj);
+    return rc;
+}
+
+int co_session_finish(PGconn *db, const char *session_id, const char *status, const char *error_code,
+                      const char *error_message, int culprit, int64_t duration_ms) {
+    char c[16], d[32];
+    snprintf(c, sizeof c, "%d", culprit);
+    snprintf(d, sizeof d, "%lld", (long long)duration_ms);
+    const char *p[] = {session_id, status, error_code, error_message, culprit ? c : NULL, d};
+    return run_command(db,
+                       "UPDATE signing_sessions SET status = $2, error_code = $3, error_message = $4,"
+                       " culprit_node = $5, duration_ms = $6::int, completed_at = now() WHERE session_id = $1",
+                       6, p);
+}
+
+int co_session_cancel_requested(PGconn *db, const char *session_id) {
+    const char *p[] = {session_id};
+    PGresult *r = run(db, "SELECT 1 FROM signing_sessions WHERE session_id = $1 AND status = 'cancel_requested'", 1, p,
+                      PGRES_TUPLES_OK);
+    if (r == NULL) return -1;
+    int yes = PQntuples(r) > 0;
+    PQclear(r);
+    return yes;
+}
+
+int co_health_set(redisContext *r, int node_id, const char *json, int ttl_ms) {
+    if (r == NULL) return -1;
+    redisReply *rep = redisCommand(r, "SET node:health:%d %s PX %d", node_id, json, ttl_ms);
+    int ok = rep && rep->type == REDIS_REPLY_STATUS;
+    freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+int co_health_get(redisContext *r, const uint16_t *ids, size_t n, int *healthy) {
+    if (r == NULL || n == 0) return n == 0 ? 0 : -1;
+    const char **argv = malloc((n + 1) * sizeof *argv);
+    char(*keys)[32] = malloc(n * sizeof *keys);
+    if (argv == NULL || keys == NULL) {
+        free(argv);
+        free(keys);
+        return -1;
+    }
+    argv[0] = "MGET";
+    for (size_t i = 0; i < n; i++) {
+        snprintf(keys[i], sizeof keys[i], "node:health:%u", ids[i]);
+        argv[i + 1] = keys[i];
+    }
+    redisReply *rep = redisCommandArgv(r, (int)n + 1, argv, NULL);
+    int rc = -1;
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == n) {
+        for (size_t i = 0; i < n; i++) healthy[i] = rep->element[i]->type == REDIS_REPLY_STRING;
+        rc = 0;
+    }
+    freeReplyObject(rep);
+    free(argv);
+    free(keys);
+    return rc;
+}
+
+int co_node_seen(PGconn *db, int node_id, const char *capabilities_json) {
+    char id[16];
+    snprintf(id, sizeof id, "%d", node_id);
+    const char *p[] = {id, capabilities_json};
+    return run_command(db,
+                       "INSERT INTO nodes (node_id, node_type, status, capabilities, last_heartbeat)"
+                       " VALUES ($1, 'participant', 'active', $2::jsonb, now())"
+                       " ON CONFLICT (node_id) DO UPDATE SET last_heartbeat = now(), status = 'active',"
+                       " capabilities = excluded.capabilities",
+                       2, p);
+}

@@ -1,0 +1,80 @@
+/* store.h - the coordinator's durable state: keys, requests and sessions in
+ * PostgreSQL, node health in Redis.
+ *
+ * All queries are parameterised. Functions return 0 on success and -1 when
+ * the database is unavailable or answered with an error (logged); callers
+ * then ask for the record to be redelivered (SVC_MSG_RETRY), so nothing is
+ * lost while PostgreSQL is away. Row sets go in and out as JSON documents
+ * (jsonb_to_recordset), one round trip per batch.
+ */
+#ifndef MPC_COORDINATOR_STORE_H
+#define MPC_COORDINATOR_STORE_H
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char key_id[129];
+    char protocol[16];
+    char status[32];
+    char chain_type[64];
+    unsigned char public_key[33];
+    int has_public_key;
+    int threshold, total_nodes;
+    uint16_t participants[255];
+    size_t nparticipants;
+} co_key;
+
+/* Returns 1 and fills out when the key exists, 0 when it does not, -1 on error. */
+int co_key_load(PGconn *db, const char *key_id, co_key *out);
+
+/* Inserts a key being generated (status Generating) unless it exists. */
+int co_key_insert_generating(PGconn *db, const co_key *k, const char *request_id);
+
+/* Marks a generated key Active with its public key (hex). */
+int co_key_activate(PGconn *db, const char *key_id, const char *public_key_hex);
+/* Marks a key whose generation failed. */
+int co_key_fail(PGconn *db, const char *key_id);
+
+/* rows: JSON array of {request_id, kind, batch_id, client_id, key_id,
+ * payload_hash (hex), callback_url}. INSERT ... ON CONFLICT DO NOTHING. */
+int co_requests_insert(PGconn *db, json_t *rows);
+
+/* Fetches {request_id: {status, payload_hash, result, error_code,
+ * error_message, session_id}} for ids (JSON array of strings). *out is a new
+ * JSON object (decref it). */
+int co_requests_fetch(PGconn *db, json_t *ids, json_t **out);
+
+/* Marks ids running in session_id (unless already terminal). */
+int co_requests_running(PGconn *db, json_t *ids, const char *session_id);
+
+/* Finishes requests of a session: rows is a JSON array of {request_id,
+ * status, result (object or null), error_code, error_message}. Only rows
+ * still running in session_id change. *finished is a new JSON array of the
+ * request ids that changed (publish results for exactly those). */
+int co_requests_finish(PGconn *db, json_t *rows, const char *session_id, json_t **finished);
+
+/* Finishes requests that never reached a session (bad key, no nodes...):
+ * only rows still 'accepted' change. Same out parameter. */
+int co_requests_reject(PGconn *db, json_t *rows, json_t **finished);
+
+/* A session row (status running). */
+int co_session_insert(PGconn *db, const char *session_id, const char *kind, const char *key_id,
+                      const char *protocol, int threshold, int total_nodes, json_t *participants, int attempt,
+                      json_t *request_ids, const char *coordinator);
+int co_session_finish(PGconn *db, const char *session_id, const char *status, const char *error_code,
+                      const char *error_message, int culprit, int64_t duration_ms);
+/* 1 when the API asked to cancel the session, 0 if not, -1 on error. */
+int co_session_cancel_requested(PGconn *db, const char *session_id);
+
+/* Node health (Redis): node:health:<id> with a TTL. */
+int co_health_set(redisContext *r, int node_id, const char *json, int ttl_ms);
+/* healthy[i] = 1 for ids[i] with a live health key. Returns 0 or -1. */
+int co_health_get(redisContext *r, const uint16_t *ids, size_t n, int *healthy);
+/* Records a heartbeat in PostgreSQL's nodes table. */
+int co_node_seen(PGconn *db, int node_id, const char *capabilities_json);
+
+#endif
