@@ -229,7 +229,7 @@ typedef struct mpc_result {
     char *batch_id;        /* nullable */
     char *kind;            /* "keygen" | "sign" */
     char *status;          /* "succeeded" | "failed" | "cancelled" */
-    char *error_code;      /* nullable; required when failed */
+    char *error_code;      /* nullable; required when failed; [A-Za-z0-9_.-] */
     char *error_message;   /* nullable */
     char *key_id;          /* nullable; required for a succeeded keygen */
     mpc_bytes public_key;  /* nullable; required for a succeeded keygen */

@@ -58,7 +58,8 @@ typedef enum field_type {
 typedef enum charset {
     CS_UTF8 = 0,  /* any UTF-8 */
     CS_PRINTABLE, /* printable ASCII without space: 0x21..0x7e */
-    CS_TOKEN      /* lowercase token: [a-z0-9_.-] */
+    CS_TOKEN,     /* lowercase token: [a-z0-9_.-] */
+    CS_CODE       /* error code: [A-Za-z0-9_.-] (stable codes are upper case) */
 } charset;
 
 #define FL_NULLABLE 0x1u /* Avro ["null", T]; NULL pointer / data / !has = null */

@@ -113,8 +113,9 @@ static int charset_ok(const char *s, charset cs)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (cs == CS_PRINTABLE && (*p < 0x21 || *p > 0x7e))
             return 0;
-        if (cs == CS_TOKEN && !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-                                *p == '_' || *p == '.' || *p == '-'))
+        if ((cs == CS_TOKEN || cs == CS_CODE) &&
+            !((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-' ||
+              (cs == CS_CODE && *p >= 'A' && *p <= 'Z')))
             return 0;
     }
     return 1;
@@ -122,8 +123,9 @@ static int charset_ok(const char *s, charset cs)
 
 static const char *charset_text(charset cs)
 {
-    return cs == CS_TOKEN ? "only a-z, 0-9, '_', '.', '-'"
-                          : "printable ASCII without spaces";
+    return cs == CS_TOKEN  ? "only a-z, 0-9, '_', '.', '-'"
+           : cs == CS_CODE ? "only A-Z, a-z, 0-9, '_', '.', '-'"
+                           : "printable ASCII without spaces";
 }
 
 /* Check a string against length bounds, character set and allowed set. */

@@ -303,7 +303,7 @@ static const field_desc result_fields[] = {
     OPT_ID(mpc_result, batch_id),
     ENUM(mpc_result, kind, result_kinds),
     ENUM(mpc_result, status, result_statuses),
-    OPT_STR(mpc_result, error_code, 1, MPC_CODEC_MAX_TOKEN_LEN, CS_TOKEN),
+    OPT_STR(mpc_result, error_code, 1, MPC_CODEC_MAX_TOKEN_LEN, CS_CODE),
     OPT_STR(mpc_result, error_message, 0, MPC_CODEC_MAX_TEXT, CS_UTF8),
     OPT_ID(mpc_result, key_id),
     OPT_BYTES(mpc_result, public_key, 1, MPC_CODEC_MAX_PUBLIC_KEY),

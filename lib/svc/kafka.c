@@ -259,8 +259,13 @@ int svc_kafka_close(svc_kafka *k, int flush_ms) {
     if (k->producer) {
         rd_kafka_flush(k->producer, flush_ms);
         undelivered = rd_kafka_outq_len(k->producer);
-        if (undelivered > 0)
+        if (undelivered > 0) {
             svc_log(SVC_LOG_ERROR, "kafka records not delivered at shutdown", "{s:i}", "count", undelivered);
+            /* Fail what is left now, so every delivery report (and the
+             * waiter of an abandoned synchronous produce) is served. */
+            rd_kafka_purge(k->producer, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+            rd_kafka_poll(k->producer, 100);
+        }
         rd_kafka_destroy(k->producer);
     }
     for (size_t i = 0; i < k->ntopics; i++) free(k->topics[i]);

@@ -458,6 +458,9 @@ int svc_service_main(const svc_service_def *def, int argc, char **argv) {
     if (def->on_stop) def->on_stop(&s);
     if (s.probed && s.dep_status[DEP_KAFKA] == SVC_DEP_OK) send_heartbeat(&s, "stopping");
 out:
+    /* No more requests while Kafka shuts down. */
+    svc_http_stop(s.http);
+    s.http = NULL;
     if (s.kafka) {
         int lost = svc_kafka_close(s.kafka, s.cfg ? (int)svc_config_int(s.cfg, "shutdown.flush_timeout_ms") : 0);
         if (lost > 0 && status == 0) status = 1;

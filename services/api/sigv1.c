@@ -117,6 +117,16 @@ char *mpc_api_string_to_sign(const char *method, const char *path_with_query, in
     return s;
 }
 
+char *mpc_api_record_string_to_sign(const char *topic, int64_t timestamp_ms, const char *nonce,
+                                    const uint8_t digest[32]) {
+    char digest_hex[65];
+    mpc_api_hex(digest, 32, digest_hex);
+    size_t len = strlen(topic) + strlen(nonce) + sizeof digest_hex + 40;
+    char *s = malloc(len);
+    if (s) snprintf(s, len, "KAFKA\n%s\n%lld\n%s\n%s", topic, (long long)timestamp_ms, nonce, digest_hex);
+    return s;
+}
+
 int mpc_api_hmac_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,
                      char out_hex[MPC_API_SIG_HEX_LEN + 1]) {
     uint8_t mac[EVP_MAX_MD_SIZE];

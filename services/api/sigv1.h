@@ -47,6 +47,13 @@ char *mpc_api_string_to_sign(const char *method, const char *path_with_query, in
                              const char *nonce, const void *body, size_t body_len)
     __attribute__((warn_unused_result));
 
+/* The string to sign of an Auth in a record written straight to Kafka
+ * (docs/api.md): "KAFKA\n" topic "\n" timestamp "\n" nonce "\n"
+ * hex(digest), digest from mpc_codec_auth_digest. Auth.signature is the raw
+ * 32-byte HMAC-SHA256(secret, this string). Malloc'd, or NULL. */
+char *mpc_api_record_string_to_sign(const char *topic, int64_t timestamp_ms, const char *nonce,
+                                    const uint8_t digest[32]) __attribute__((warn_unused_result));
+
 /* out_hex = lowercase hex HMAC-SHA256(key, msg), NUL-terminated.
  * Returns 0, or -1 when OpenSSL failed. */
 int mpc_api_hmac_hex(const void *key, size_t key_len, const void *msg, size_t msg_len,

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "pipeline/request_hash.h"
 #include "codec/avro_codec.h"
 #include "svc/log.h"
 
@@ -49,19 +50,6 @@ static void generate_id(const char *prefix, char *out, size_t len) {
     if (mpc_api_random(rnd, sizeof rnd) != 0) abort(); /* no randomness: nothing is safe */
     mpc_api_hex(rnd, sizeof rnd, hex);
     snprintf(out, len, "%s%s", prefix, hex);
-}
-
-/* hash_hex = hex SHA-256 of the canonical (sorted, compact) JSON of obj; steals obj. */
-static int canonical_hash(json_t *obj, char *hash_hex) {
-    if (obj == NULL) return -1;
-    char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(obj);
-    if (text == NULL) return -1;
-    uint8_t d[SHA256_DIGEST_LENGTH];
-    SHA256((const uint8_t *)text, strlen(text), d);
-    free(text);
-    mpc_api_hex(d, sizeof d, hash_hex);
-    return 0;
 }
 
 static int request_id_field(json_t *obj, const char *prefix, const char **out, char *buf, size_t buflen, api_error *e) {
@@ -307,14 +295,8 @@ static int check_key(api_call *c, const char *key_id, api_error *e) {
 }
 
 static int item_hash(api_call *c, const char *key_id, const char *callback_url, sign_item *it) {
-    char *hex = malloc(2 * it->msg_len + 1);
-    if (hex == NULL) return -1;
-    mpc_api_hex(it->msg, it->msg_len, hex);
-    json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:s}", "kind", "sign", "key_id", key_id, "message", hex,
-                          "message_type", it->message_type, "derivation_path", it->derivation_path, "callback_url",
-                          callback_url, "client_id", c->client.key_id);
-    free(hex);
-    return canonical_hash(o, it->hash);
+    return pl_sign_item_hash(key_id, it->msg, it->msg_len, it->message_type, it->derivation_path, callback_url,
+                             c->client.key_id, it->hash);
 }
 
 static const char *const single_fields[] = {"key_id", "message", "message_type", "request_id", "callback_url",
@@ -615,10 +597,7 @@ int api_h_keygen(api_call *c, svc_http_response *resp) {
 
     char hash[2 * SHA256_DIGEST_LENGTH + 1];
     json_t *parts = json_object_get(body, "participants"), *meta = json_object_get(body, "metadata");
-    if (canonical_hash(json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:O?,s:O?,s:s}", "kind", "keygen", "protocol", k.protocol,
-                                 "curve", k.curve, "threshold", t, "total_nodes", n, "chain_type", k.chain_type,
-                                 "participants", parts, "metadata", meta, "client_id", c->client.key_id),
-                       hash) != 0 ||
+    if (pl_keygen_hash(k.protocol, k.curve, (long)t, (long)n, k.chain_type, parts, meta, c->client.key_id, hash) != 0 ||
         (rows = json_pack("[{s:s,s:s}]", "request_id", request_id, "payload_hash", hash)) == NULL) {
         rc = -1;
         goto out;

