@@ -676,12 +676,16 @@ static svc_msg_outcome on_heartbeat(svc_service *svc, coordinator *c, const rd_k
     return SVC_MSG_DONE;
 }
 
+static int ensure_tail(svc_service *svc, coordinator *c);
+
 static svc_msg_outcome coordinator_on_message(svc_service *svc, const rd_kafka_message_t *msg) {
     coordinator *c = svc_service_state(svc);
     const char *topic = rd_kafka_topic_name(msg->rkt);
     if (pl_offsets_begin(c->offsets, topic, msg->partition, msg->offset) != 0) return SVC_MSG_RETRY;
     svc_msg_outcome out;
-    if (svc_redis_ctx(svc_service_redis(svc)) == NULL || svc_pg_conn(svc_service_pg(svc)) == NULL) out = SVC_MSG_RETRY;
+    if (svc_redis_ctx(svc_service_redis(svc)) == NULL || svc_pg_conn(svc_service_pg(svc)) == NULL ||
+        !ensure_tail(svc, c))
+        out = SVC_MSG_RETRY;
     else if (strcmp(topic, "mpc.sign.requests") == 0) out = on_sign(svc, c, msg);
     else if (strcmp(topic, "mpc.keygen.requests") == 0) out = on_keygen(svc, c, msg);
     else out = on_heartbeat(svc, c, msg);
@@ -736,8 +740,28 @@ static void on_round(svc_service *svc, coordinator *c, const rd_kafka_message_t 
     rounds_in_free(&in);
 }
 
+/* Opens the tail of mpc.rounds once Kafka answers (it needs the topic's
+ * partitions). Returns 1 when the tail is open. */
+static int ensure_tail(svc_service *svc, coordinator *c) {
+    if (c->tail) return 1;
+    if (!svc_service_ready(svc)) return 0;
+    const svc_config *cfg = svc_service_config(svc);
+    svc_kafka_options ko = {.brokers = svc_config_str(cfg, "kafka.brokers"),
+                            .client_id = "mpc-coordinator-tail",
+                            .security_protocol = svc_config_str(cfg, "kafka.security_protocol"),
+                            .ssl_ca_location = svc_config_str(cfg, "kafka.ssl_ca_location"),
+                            .linger_ms = 0,
+                            .topics = rounds_topics,
+                            .ntopics = 1};
+    char err[512];
+    c->tail = svc_kafka_tail_new(&ko, 5000, err, sizeof err);
+    if (c->tail == NULL) svc_log(SVC_LOG_WARN, "cannot follow mpc.rounds yet", "{s:s}", "error", err);
+    return c->tail != NULL;
+}
+
 static void coordinator_on_tick(svc_service *svc) {
     coordinator *c = svc_service_state(svc);
+    if (!ensure_tail(svc, c)) return;
     for (int i = 0; i < 2000; i++) {
         rd_kafka_message_t *m = svc_kafka_consume(c->tail, 0);
         if (m == NULL) break;
@@ -791,18 +815,6 @@ static int coordinator_on_start(svc_service *svc) {
                                 svc_config_str(cfg, "node.roster_file"), 0, svc_service_metrics(svc), err, sizeof err);
     if (c->rounds == NULL) {
         svc_log(SVC_LOG_ERROR, err, "{s:s}", "fix", "node.identity_key_file / node.roster_file");
-        return -1;
-    }
-    svc_kafka_options ko = {.brokers = svc_config_str(cfg, "kafka.brokers"),
-                            .client_id = "mpc-coordinator-tail",
-                            .security_protocol = svc_config_str(cfg, "kafka.security_protocol"),
-                            .ssl_ca_location = svc_config_str(cfg, "kafka.ssl_ca_location"),
-                            .linger_ms = 0,
-                            .topics = rounds_topics,
-                            .ntopics = 1};
-    c->tail = svc_kafka_tail_new(&ko, 10000, err, sizeof err);
-    if (c->tail == NULL) {
-        svc_log(SVC_LOG_ERROR, "cannot follow mpc.rounds", "{s:s}", "error", err);
         return -1;
     }
     svc_metrics *m = svc_service_metrics(svc);

@@ -44,6 +44,29 @@ def migrated(build_dir, stack_env):
     return out
 
 
+@pytest.fixture(scope="session")
+def node_keys(build_dir, tmp_path_factory):
+    """Identity keys, master keys and a roster for nodes 0..3 (mpc-keytool)."""
+    keys = str(tmp_path_factory.mktemp("keys"))
+    out = subprocess.run([f"{build_dir}/lib/secure/mpc-keytool", "init-stack", "--dir", keys, "--participants", "3"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return keys
+
+
+def node_env(name, keys, workdir, node_id=1):
+    """Environment that gives a coordinator or participant its keys and stores."""
+    if name == "coordinator":
+        return {"MPC_IDENTITY_KEY_FILE": f"{keys}/node-0/identity.key", "MPC_ROSTER_FILE": f"{keys}/roster.json"}
+    if name == "participant":
+        node_dir = os.path.join(workdir, f"node-{node_id}")
+        os.makedirs(node_dir, mode=0o700, exist_ok=True)
+        return {"MPC_NODE_ID": str(node_id), "MPC_IDENTITY_KEY_FILE": f"{keys}/node-{node_id}/identity.key",
+                "MPC_MASTER_KEY_FILE": f"{keys}/node-{node_id}/master.key", "MPC_ROSTER_FILE": f"{keys}/roster.json",
+                "MPC_SHARE_DIR": f"{node_dir}/shares", "MPC_LEDGER_FILE": f"{node_dir}/nonce.ledger"}
+    return {}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -206,11 +206,14 @@ def mpcctl_audit(build_dir, env, *args):
     return subprocess.run(cmd + list(args), env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
 
 
-def verify_ok(build_dir, env):
+def verify_ok(build_dir, env, independent=False):
+    """`mpcctl audit verify` says OK; with independent=True the Python
+    implementation walks the whole chain as well (slow on big tables)."""
     out = mpcctl_audit(build_dir, env, "verify")
     assert out.returncode == 0 and out.stdout.startswith("OK: "), out.stdout + out.stderr
-    everything = rows(env)
-    assert audit_ref.verify(everything) is None, audit_ref.verify(everything)
+    if independent:
+        problem = audit_ref.verify(rows(env))
+        assert problem is None, problem
     return out.stdout
 
 
@@ -338,7 +341,7 @@ def test_every_record_type_audited_and_chained(build_dir, stack_env, auditors):
         assert "value_sha256" in got[label]["details"]
     assert got["garbage"]["details"]["kafka"]["key_len"] == 2
 
-    verify_ok(build_dir, stack_env)
+    verify_ok(build_dir, stack_env, independent=True)
     assert aud.stop() == 0
     assert "undecodable record audited" in aud.stderr()
 
@@ -436,8 +439,7 @@ def test_sigkill_mid_stream_no_gap_no_duplicate(build_dir, stack_env, auditors):
         counts = wait_rows(stack_env, p.where, proc=second.proc)
         assert sorted(set(counts.values())) == [1], "a record has more than one row"
         assert 0 < at_kill < total, f"kill was not mid-stream ({at_kill} of {total} audited)"
-        # Every produced record's partition position is past it.
-        verify_ok(build_dir, stack_env)
+        verify_ok(build_dir, stack_env, independent=True)
     finally:
         second.stop(signal.SIGKILL)
 
@@ -586,31 +588,31 @@ def test_database_refuses_changes_and_verify_names_tampering(build_dir, stack_en
         out = mpcctl_audit(build_dir, stack_env, "verify")
         assert out.returncode == 1 and out.stdout.strip() == f"FAIL: {expected}", out.stdout + out.stderr
 
-    original = psql(stack_env, f"SELECT result FROM audit_log WHERE seq = {target}").stdout.strip()
+    [before] = rows(stack_env, f"WHERE seq = {target}")
+
+    def restore():
+        superuser(f"UPDATE audit_log SET result = '{before['result']}', hash = '\\x{before['hash']}', "
+                  f"details = '{before['details'].replace(chr(39), chr(39) * 2)}'::jsonb WHERE seq = {target}")
+
     try:
         # A changed value: that row is named.
         superuser(f"UPDATE audit_log SET result = 'failed' WHERE seq = {target}")
         verify_fails(f"row seq={target} altered (hash mismatch)")
-        superuser(f"UPDATE audit_log SET result = '{original}' WHERE seq = {target}")
+
+        # The same change with the row's hash recomputed to match: the link
+        # from the next row names it.
+        forged = audit_ref.row_hash({**before, "result": "failed"}).hex()
+        superuser(f"UPDATE audit_log SET hash = '\\x{forged}' WHERE seq = {target}")
+        verify_fails(f"prev_hash of seq {target + 1} does not match the hash of seq {target}")
+        restore()
         verify_ok(build_dir, stack_env)
 
-        # A changed details value, with a JSON document that means the same
-        # thing spelled differently: still the same hash, so no false alarm.
-        superuser(f"UPDATE audit_log SET details = details::text::jsonb WHERE seq = {target}")
-        verify_ok(build_dir, stack_env)
-
-        # A row rewritten with a recomputed hash: the next row's link names it.
-        superuser(f"UPDATE audit_log SET hash = sha256(hash) WHERE seq = {target}")
+        # A value inside details.
+        superuser(f"UPDATE audit_log SET details = jsonb_set(details, '{{record,status}}', '\"failed\"') "
+                  f"WHERE seq = {target}")
         verify_fails(f"row seq={target} altered (hash mismatch)")
-        superuser(f"UPDATE audit_log SET hash = sha256(hash) WHERE seq = {target}")  # double-hashed: still wrong
-        out = mpcctl_audit(build_dir, stack_env, "verify")
-        assert out.returncode == 1
     finally:
-        pass
-    # Restore the hash: recompute what it was from the independent implementation.
-    [row] = rows(stack_env, f"WHERE seq = {target}")
-    good = audit_ref.row_hash(row).hex()
-    superuser(f"UPDATE audit_log SET hash = '\\x{good}' WHERE seq = {target}")
+        restore()
     verify_ok(build_dir, stack_env)
 
     # A deleted row: verify names the gap; restored, the chain holds again.

@@ -7,14 +7,15 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, http_get
+from conftest import ROOT, http_get, node_env
 
 SERVICES = ["api", "coordinator", "participant", "auditor"]
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_service_ready_metrics_and_clean_sigterm(start_service, stack_env, migrated, name):
-    svc = start_service(name, stack_env, ["-c", f"{ROOT}/config/{name}.cfg"])
+def test_service_ready_metrics_and_clean_sigterm(start_service, stack_env, migrated, node_keys, tmp_path, name):
+    env = {**stack_env, **node_env(name, node_keys, str(tmp_path))}
+    svc = start_service(name, env, ["-c", f"{ROOT}/config/{name}.cfg"])
     status, body = svc.wait_http("/health/ready", 200)
     assert '"status":"ready"' in body
     for dep in ("kafka", "postgres", "redis"):
@@ -66,8 +67,8 @@ def test_bad_environment_value_names_the_variable(build_dir):
     assert "MPC_KAFKA_LINGER_MS" in out.stderr and "expected an integer" in out.stderr
 
 
-def test_unreachable_broker_keeps_running_not_ready(start_service, stack_env):
-    env = {**stack_env, "MPC_KAFKA_BROKERS": "127.0.0.1:1"}
+def test_unreachable_broker_keeps_running_not_ready(start_service, stack_env, node_keys, tmp_path):
+    env = {**stack_env, **node_env("coordinator", node_keys, str(tmp_path)), "MPC_KAFKA_BROKERS": "127.0.0.1:1"}
     svc = start_service("coordinator", env)
     status, body = svc.wait_http("/health/ready", 503, contains="cannot reach Kafka")
     assert "cannot reach Kafka" in body and "kafka.brokers" in body
@@ -92,10 +93,10 @@ def with_password(dsn, password):
 
 
 @pytest.mark.parametrize("name", SERVICES)
-def test_wrong_database_password_exits_with_clear_error(build_dir, stack_env, name):
+def test_wrong_database_password_exits_with_clear_error(build_dir, stack_env, node_keys, tmp_path, name):
     wrong = "definitely-wrong-pw"
-    env = {**stack_env, "MPC_PG_DSN": with_password(stack_env["MPC_PG_DSN"], wrong),
-           "MPC_HTTP_PORT": "0"}
+    env = {**stack_env, **node_env(name, node_keys, str(tmp_path)),
+           "MPC_PG_DSN": with_password(stack_env["MPC_PG_DSN"], wrong), "MPC_HTTP_PORT": "0"}
     out = run_service(build_dir, name, [], env, timeout=60)
     assert out.returncode == 78, out.stderr[-2000:]
     assert "password authentication failed" in out.stderr
