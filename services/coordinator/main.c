@@ -428,14 +428,20 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
 
 /* ---- requests -------------------------------------------------------------- */
 
+/* A record that does not decode goes to the dead-letter topic; it is done
+ * once the dead letter is queued, else it is retried. */
+static svc_msg_outcome reject_record(svc_service *svc, const rd_kafka_message_t *msg, const mpc_codec_error *ce) {
+    return svc_dead_letter(svc_service_kafka(svc), msg, mpc_codec_status_name(ce->code), ce->message,
+                           "coordinator") == 0
+               ? SVC_MSG_DONE
+               : SVC_MSG_RETRY;
+}
+
 static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
     mpc_keygen_request req;
     mpc_codec_error ce;
     if (mpc_codec_decode_keygen_request(msg->payload, msg->len, &req, &ce) != MPC_CODEC_OK)
-        return svc_dead_letter(svc_service_kafka(svc), msg, mpc_codec_status_name(ce.code), ce.message,
-                               "coordinator") == 0
-                   ? SVC_MSG_DONE
-                   : SVC_MSG_RETRY;
+        return reject_record(svc, msg, &ce);
     PGconn *db = svc_pg_conn(svc_service_pg(svc));
     svc_msg_outcome out = SVC_MSG_RETRY;
     char key_id[32], hash[65];
@@ -522,10 +528,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     mpc_sign_request req;
     mpc_codec_error ce;
     if (mpc_codec_decode_sign_request(msg->payload, msg->len, &req, &ce) != MPC_CODEC_OK)
-        return svc_dead_letter(svc_service_kafka(svc), msg, mpc_codec_status_name(ce.code), ce.message,
-                               "coordinator") == 0
-                   ? SVC_MSG_DONE
-                   : SVC_MSG_RETRY;
+        return reject_record(svc, msg, &ce);
     PGconn *db = svc_pg_conn(svc_service_pg(svc));
     svc_msg_outcome out = SVC_MSG_RETRY;
     json_t *rows = json_array(), *ids = json_array(), *found = NULL, *todo = json_array();
@@ -642,10 +645,7 @@ static svc_msg_outcome on_heartbeat(svc_service *svc, coordinator *c, const rd_k
     mpc_node_heartbeat hb;
     mpc_codec_error ce;
     if (mpc_codec_decode_node_heartbeat(msg->payload, msg->len, &hb, &ce) != MPC_CODEC_OK)
-        return svc_dead_letter(svc_service_kafka(svc), msg, mpc_codec_status_name(ce.code), ce.message,
-                               "coordinator") == 0
-                   ? SVC_MSG_DONE
-                   : SVC_MSG_RETRY;
+        return reject_record(svc, msg, &ce);
     int64_t now = wall_ms();
     /* Only recent heartbeats of live participants count (a backlog replayed
      * at start must not mark long-dead nodes healthy). */
