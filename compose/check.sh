@@ -56,7 +56,8 @@ except yaml.YAMLError as e:
 
 services = doc.get("services") or {}
 volumes = set((doc.get("volumes") or {}).keys())
-for name in ("kafka", "topics", "postgres", "redis", "api", "coordinator", "auditor",
+JOBS = {"keys": "mpc-keytool", "migrate": "mpc-migrate"}  # one-shot set-up containers
+for name in ("kafka", "topics", "postgres", "redis", "keys", "migrate", "api", "coordinator", "auditor",
              "participant-1", "participant-2", "participant-3"):
     if name not in services:
         problem(f"service '{name}' is missing")
@@ -85,7 +86,12 @@ for name, svc in services.items():
         dockerfile = os.path.join(ctx, build.get("dockerfile", "Dockerfile"))
         if not os.path.isfile(dockerfile):
             problem(f"{name}: Dockerfile {dockerfile} does not exist")
-        cmd = svc.get("command") or []
+    cmd = svc.get("command") or []
+    if name in JOBS:
+        if not cmd or cmd[0] != JOBS[name]:
+            problem(f"{name}: should run {JOBS[name]}")
+        continue
+    if build:
         if len(cmd) != 3 or cmd[1] != "-c":
             problem(f"{name}: command should be ['<binary>', '-c', '/etc/mpc/<service>.cfg']")
             continue
