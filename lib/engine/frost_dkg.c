@@ -55,8 +55,9 @@ mpc_err_code frost_dkg_check_round1(const mpc_engine_ctx *ctx, uint16_t sender,
 }
 
 /* Parse and check party id's round-1 payload into its commitment row. */
-static mpc_err_code dkg_take_round1(mpc_party *p, dkg_state *s, uint16_t id,
+static mpc_err_code dkg_take_round1(mpc_party *p, void *state, uint16_t id,
                                     const unsigned char *pl, size_t len) {
+    dkg_state *s = state;
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     mpc_reader r;
     uint16_t count;
@@ -153,17 +154,9 @@ static mpc_err_code dkg_finish(mpc_party *p, dkg_state *s, mpc_error *err) {
 static mpc_err_code dkg_advance(mpc_party *p, mpc_error *err) {
     dkg_state *s = mpc_party_state(p);
     if (mpc_party_round(p) == 1 && mpc_party_round_ready(p, 1)) {
-        for (uint16_t j = 1; j <= s->n; j++) {
-            size_t len;
-            if (j == s->self) continue;
-            const unsigned char *pl = mpc_party_payload(p, 1, (size_t)(j - 1), &len);
-            mpc_err_code rc = dkg_take_round1(p, s, j, pl, len);
-            if (rc != MPC_OK) {
-                *err = (mpc_error){rc, j};
-                return rc;
-            }
-        }
-        mpc_err_code rc = dkg_send_shares(p, s);
+        mpc_err_code rc = mpc_party_take_round(p, 1, dkg_take_round1, s, err);
+        if (rc != MPC_OK) return rc;
+        rc = dkg_send_shares(p, s);
         if (rc != MPC_OK) {
             *err = (mpc_error){rc, 0};
             return rc;

@@ -43,8 +43,9 @@ static void kg_context(unsigned char out[32], const keygen_state *s, const char 
     gg_context(out, label, s->session, prover, verifier, extra, sizeof extra);
 }
 
-static mpc_err_code take_round1(mpc_party *p, keygen_state *s, uint16_t id,
+static mpc_err_code take_round1(mpc_party *p, void *state, uint16_t id,
                                 const unsigned char *pl, size_t len) {
+    keygen_state *s = state;
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     mpc_reader r;
     uint16_t count;
@@ -196,17 +197,9 @@ static mpc_err_code keygen_finish(mpc_party *p, keygen_state *s, mpc_error *err)
 static mpc_err_code keygen_advance(mpc_party *p, mpc_error *err) {
     keygen_state *s = mpc_party_state(p);
     if (mpc_party_round(p) == 1 && mpc_party_round_ready(p, 1)) {
-        for (uint16_t j = 1; j <= s->n; j++) {
-            size_t len;
-            if (j == s->self) continue;
-            const unsigned char *pl = mpc_party_payload(p, 1, (size_t)(j - 1), &len);
-            mpc_err_code rc = take_round1(p, s, j, pl, len);
-            if (rc != MPC_OK) {
-                *err = (mpc_error){rc, j};
-                return rc;
-            }
-        }
-        mpc_err_code rc = send_round2(p, s);
+        mpc_err_code rc = mpc_party_take_round(p, 1, take_round1, s, err);
+        if (rc != MPC_OK) return rc;
+        rc = send_round2(p, s);
         if (rc != MPC_OK) {
             *err = (mpc_error){rc, 0};
             return rc;

@@ -264,6 +264,23 @@ const unsigned char *mpc_party_payload(const mpc_party *p, uint8_t round, size_t
     return s->filled ? s->payload : NULL;
 }
 
+mpc_err_code mpc_party_take_round(mpc_party *p, uint8_t round, mpc_payload_fn take, void *state,
+                                  mpc_error *err) {
+    MPC_ARG_CHECK(take != NULL && err != NULL);
+    for (size_t i = 0; i < p->n; i++) {
+        uint16_t sender = mpc_party_id_at(p, i);
+        if (sender == p->self) continue;
+        size_t len;
+        const unsigned char *payload = mpc_party_payload(p, round, i, &len);
+        mpc_err_code rc = take(p, state, sender, payload, len);
+        if (rc != MPC_OK) {
+            *err = (mpc_error){rc, sender};
+            return rc;
+        }
+    }
+    return MPC_OK;
+}
+
 mpc_err_code mpc_party_send(mpc_party *p, uint8_t round, uint16_t recipient,
                             const unsigned char *payload, size_t len) {
     mpc_msg_header h;

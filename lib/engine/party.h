@@ -173,6 +173,18 @@ int mpc_party_round_ready(const mpc_party *p, uint8_t round);
  * none, or i is self), and its length in *len. */
 const unsigned char *mpc_party_payload(const mpc_party *p, uint8_t round, size_t i, size_t *len);
 
+/* A protocol's handler for one peer's payload of a round: parses and checks
+ * it into the protocol state. Returns MPC_OK or the error to blame on sender. */
+typedef mpc_err_code (*mpc_payload_fn)(mpc_party *p, void *state, uint16_t sender,
+                                       const unsigned char *payload, size_t len);
+
+/* Hand every other participant's payload of a complete round to take, in
+ * ascending id order, stopping at the first failure.
+ * Returns: MPC_OK, or the failure, with err = {code, the sender whose
+ * payload failed}. */
+MPC_WUR mpc_err_code mpc_party_take_round(mpc_party *p, uint8_t round, mpc_payload_fn take,
+                                          void *state, mpc_error *err);
+
 /* Queue a message for round (recipient MPC_BROADCAST or a participant id).
  * Returns: MPC_OK or MPC_ERR_NOMEM / MPC_ERR_MALFORMED (oversized). */
 MPC_WUR mpc_err_code mpc_party_send(mpc_party *p, uint8_t round, uint16_t recipient,

@@ -10,6 +10,7 @@
 #include "secure/identity.h"
 #include "secure/replay.h"
 #include "secure/roster.h"
+#include "svc/clock.h"
 #include "svc/log.h"
 
 struct rounds_node {
@@ -24,12 +25,6 @@ struct rounds_node {
     svc_metric *sent, *accepted;
 };
 
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 rounds_node *rounds_node_new(const mpc_engine_ctx *ctx, const char *identity_file, const char *roster_file,
                              int node_id, svc_metrics *metrics, char *err, size_t errlen) {
     rounds_node *n = calloc(1, sizeof *n);
@@ -42,7 +37,7 @@ rounds_node *rounds_node_new(const mpc_engine_ctx *ctx, const char *identity_fil
     n->metrics = metrics;
     /* Sequence numbers start at the clock in microseconds, so a restarted
      * node never reuses one it sent before (replay filters remember seq). */
-    n->seq = wall_ms() * 1000;
+    n->seq = svc_wall_ms() * 1000;
     mpc_secure_error e;
     if (mpc_identity_load(ctx, &n->me, identity_file, &e) != MPC_SECURE_OK) {
         snprintf(err, errlen, "identity key %s: %s", identity_file, e.message);
@@ -95,7 +90,7 @@ int rounds_send(rounds_node *n, svc_kafka *k, const char *session_id, const char
         .seq = ++n->seq,
         .kind = (char *)kind,
         .payload = {(uint8_t *)(payload ? payload : (const unsigned char *)""), len},
-        .sent_at = wall_ms(),
+        .sent_at = svc_wall_ms(),
     };
     mpc_round_message sealed;
     mpc_secure_error e;

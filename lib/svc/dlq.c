@@ -7,14 +7,13 @@
 #include <time.h>
 
 #include "codec/avro_codec.h"
+#include "svc/clock.h"
 #include <jansson.h>
 
 #include "svc/log.h"
 
 int svc_dead_letter(svc_kafka *k, const rd_kafka_message_t *msg, const char *reason_code, const char *reason,
                     const char *rejected_by) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
     size_t vlen = msg->len;
     if (vlen > MPC_CODEC_MAX_DLQ_VALUE) vlen = MPC_CODEC_MAX_DLQ_VALUE; /* keep the head of a huge record */
     char why[MPC_CODEC_MAX_TEXT + 1];
@@ -28,7 +27,7 @@ int svc_dead_letter(svc_kafka *k, const rd_kafka_message_t *msg, const char *rea
         .reason_code = (char *)reason_code,
         .reason = why,
         .rejected_by = (char *)rejected_by,
-        .rejected_at = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+        .rejected_at = svc_wall_ms(),
     };
     uint8_t *buf = NULL;
     size_t len = 0;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "codec/avro_codec.h"
+#include "svc/clock.h"
 #include "svc/log.h"
 
 #define EXIT_CONFIG 78 /* sysexits.h EX_CONFIG: fix the configuration */
@@ -265,12 +266,6 @@ static int start_clients(svc_service *s, char *err, size_t errlen) {
     return s->redis ? 0 : -1;
 }
 
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Publishes this process's NodeHeartbeat to mpc.nodes. */
 static void send_heartbeat(svc_service *s, const char *status) {
     int node_id = svc_config_has(s->cfg, "node.id") ? (int)svc_config_int(s->cfg, "node.id") : 0;
@@ -283,7 +278,7 @@ static void send_heartbeat(svc_service *s, const char *status) {
         .capabilities_len = s->def->ncapabilities,
         .active_sessions = atomic_load(&s->active_sessions),
         .version = MPC_VERSION,
-        .sent_at = wall_ms(),
+        .sent_at = svc_wall_ms(),
     };
     uint8_t *buf = NULL;
     size_t len = 0;

@@ -36,6 +36,7 @@
 #include "rounds/rounds.h"
 #include "store.h"
 #include "svc/dlq.h"
+#include "svc/clock.h"
 #include "svc/log.h"
 #include "svc/service.h"
 
@@ -84,12 +85,6 @@ static const svc_config_entry coordinator_settings[] = {
     {"session.max_attempts", SVC_CFG_INT, "MPC_SESSION_MAX_ATTEMPTS", "2", 1, 5, 0,
      "Sessions per request before it fails (a retry leaves out culprit or silent nodes)"},
 };
-
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void hex(char *out, const unsigned char *in, size_t n) {
     static const char digits[] = "0123456789abcdef";
@@ -145,7 +140,7 @@ static void publish_result(svc_service *svc, coordinator *c, const char *request
                       .status = (char *)status,
                       .error_code = code && *code ? (char *)code : NULL,
                       .error_message = message && *message ? (char *)message : NULL,
-                      .completed_at = wall_ms()};
+                      .completed_at = svc_wall_ms()};
     int32_t parts[255];
     if (json_is_object(result)) {
         const char *s = json_string_value(json_object_get(result, "signature"));
@@ -249,7 +244,7 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
                           c->instance) != 0 ||
         co_requests_running(db, ids, desc->session_id) != 0)
         goto out;
-    s->tracker = pl_tracker_new(c->ctx, desc, desc->kind == PL_KIND_SIGN ? s->key.public_key : NULL, wall_ms(),
+    s->tracker = pl_tracker_new(c->ctx, desc, desc->kind == PL_KIND_SIGN ? s->key.public_key : NULL, svc_wall_ms(),
                                 c->timeout_ms);
     if (s->tracker == NULL) goto out;
     if (rounds_send(c->rounds, svc_service_kafka(svc), desc->session_id, desc->protocol, 0, 0, "session_start",
@@ -259,7 +254,7 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
         s->tracker = NULL;
         goto out;
     }
-    s->started_ms = wall_ms();
+    s->started_ms = svc_wall_ms();
     s->next = c->sessions;
     c->sessions = s;
     c->nsessions++;
@@ -345,7 +340,7 @@ static void unlink_session(coordinator *c, csession *s) {
 static void conclude(svc_service *svc, coordinator *c, csession *s) {
     const pl_session *d = pl_tracker_session(s->tracker);
     PGconn *db = svc_pg_conn(svc_service_pg(svc));
-    int64_t took = wall_ms() - s->started_ms;
+    int64_t took = svc_wall_ms() - s->started_ms;
     pl_track_state st = pl_tracker_state(s->tracker);
     const char *kind = d->kind == PL_KIND_KEYGEN ? "keygen" : "sign";
     if (st == PL_TRACK_FAILED) {
@@ -646,7 +641,7 @@ static svc_msg_outcome on_heartbeat(svc_service *svc, coordinator *c, const rd_k
     mpc_codec_error ce;
     if (mpc_codec_decode_node_heartbeat(msg->payload, msg->len, &hb, &ce) != MPC_CODEC_OK)
         return reject_record(svc, msg, &ce);
-    int64_t now = wall_ms();
+    int64_t now = svc_wall_ms();
     /* Only recent heartbeats of live participants count (a backlog replayed
      * at start must not mark long-dead nodes healthy). */
     if (strcmp(hb.service, "participant") == 0 && hb.node_id >= 1 && rounds_is_participant(c->rounds, hb.node_id) &&
@@ -709,7 +704,7 @@ static void on_round(svc_service *svc, coordinator *c, const rd_kafka_message_t 
     rounds_in in;
     const char *reason;
     int blame;
-    rounds_outcome o = rounds_receive(c->rounds, m->payload, m->len, wall_ms(), &in, &reason, &blame);
+    rounds_outcome o = rounds_receive(c->rounds, m->payload, m->len, svc_wall_ms(), &in, &reason, &blame);
     if (o == ROUNDS_REJECT) {
         /* Forged or broken traffic in one of our sessions: keep it for the operators. */
         if (owner && svc_dead_letter(svc_service_kafka(svc), m, reason, "round message failed authentication",
@@ -769,7 +764,7 @@ static void coordinator_on_tick(svc_service *svc) {
         rd_kafka_message_destroy(m);
     }
     svc_kafka_poll(c->tail);
-    int64_t now = wall_ms();
+    int64_t now = svc_wall_ms();
     int check_cancel = now >= c->next_cancel_check_ms;
     if (check_cancel) c->next_cancel_check_ms = now + 1000;
     for (csession *s = c->sessions, *next; s; s = next) {

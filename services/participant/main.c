@@ -34,6 +34,7 @@
 #include "rounds/rounds.h"
 #include "secure/ledger.h"
 #include "secure/share_store.h"
+#include "svc/clock.h"
 #include "svc/log.h"
 #include "svc/service.h"
 
@@ -75,12 +76,6 @@ static const svc_config_entry participant_settings[] = {
     {"session.timeout_ms", SVC_CFG_INT, "MPC_SESSION_TIMEOUT_MS", "60000", 1000, 3600000, 0,
      "Forget a session that has not finished after this long"},
 };
-
-static int64_t wall_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The engine's 32-byte session id of item `index` (or of the whole keygen
  * when index < 0): SHA-256("mpc.v1.engine-session" || session_id || be32(i)). */
@@ -226,7 +221,7 @@ static void settle(svc_service *svc, participant *p, psession *s) {
         free(ptrs);
         free(lens);
     }
-    svc_histogram_observe(p->session_seconds, (double)(wall_ms() - s->started_ms) / 1000.0);
+    svc_histogram_observe(p->session_seconds, (double)(svc_wall_ms() - s->started_ms) / 1000.0);
     drop_session(svc, p, s);
 }
 
@@ -338,7 +333,7 @@ static void on_session_start(svc_service *svc, participant *p, const rounds_in *
     }
     s->desc = d;
     s->batch = b;
-    s->started_ms = wall_ms();
+    s->started_ms = svc_wall_ms();
     s->next = p->sessions;
     p->sessions = s;
     p->nsessions++;
@@ -362,7 +357,7 @@ static svc_msg_outcome participant_on_message(svc_service *svc, const rd_kafka_m
     rounds_in in;
     const char *reason;
     int blame;
-    if (rounds_receive(p->rounds, msg->payload, msg->len, wall_ms(), &in, &reason, &blame) != ROUNDS_ACCEPT)
+    if (rounds_receive(p->rounds, msg->payload, msg->len, svc_wall_ms(), &in, &reason, &blame) != ROUNDS_ACCEPT)
         return SVC_MSG_DONE;
     const char *kind = in.msg.kind;
     if (in.msg.from == 0 && strcmp(kind, "session_start") == 0) {
@@ -379,7 +374,7 @@ static svc_msg_outcome participant_on_message(svc_service *svc, const rd_kafka_m
 
 static void participant_on_tick(svc_service *svc) {
     participant *p = svc_service_state(svc);
-    int64_t now = wall_ms();
+    int64_t now = svc_wall_ms();
     for (psession *s = p->sessions, *next; s; s = next) {
         next = s->next;
         if (now - s->started_ms > p->timeout_ms) {
