@@ -26,5 +26,6 @@ mpc_require(AVRO       avro-c         libavro-dev)
 mpc_require(MHD        libmicrohttpd  libmicrohttpd-dev)
 mpc_require(LIBCONFIG  libconfig      libconfig-dev)
 mpc_require(JANSSON    jansson        libjansson-dev)
+mpc_require(NETTLE     nettle         nettle-dev)
 
 find_package(Threads REQUIRED)

@@ -23,7 +23,7 @@ REQUIREMENTS="$ROOT/tests/requirements.txt"
 APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsecp256k1-dev libssl-dev librdkafka-dev libpq-dev libhiredis-dev
-  libavro-dev libmicrohttpd-dev libconfig-dev libjansson-dev
+  libavro-dev libmicrohttpd-dev libconfig-dev libjansson-dev nettle-dev
   postgresql redis-server
   openjdk-17-jre-headless maven
   curl python3 python3-venv
