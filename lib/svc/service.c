@@ -294,12 +294,6 @@ static void send_heartbeat(svc_service *s, const char *status) {
     free(buf);
 }
 
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int run_loop(svc_service *s) {
     const svc_service_def *d = s->def;
     double next_probe = 0, next_commit = 0, next_heartbeat = 0;
@@ -307,14 +301,14 @@ static int run_loop(svc_service *s) {
     svc_metric *retried = svc_metrics_counter(s->metrics, "mpc_records_retried_total",
                                               "Records put back for redelivery", NULL);
     while (!stop_requested) {
-        double now = now_seconds();
+        double now = svc_mono_seconds();
         if (now >= next_probe) {
             svc_dep_status worst = probe_all(s, 2000);
             if (worst == SVC_DEP_MISCONFIGURED) {
                 svc_log(SVC_LOG_ERROR, "stopping: a dependency refused the configured credentials", NULL);
                 return EXIT_CONFIG;
             }
-            next_probe = now_seconds() + (worst == SVC_DEP_OK ? 5.0 : 1.0);
+            next_probe = svc_mono_seconds() + (worst == SVC_DEP_OK ? 5.0 : 1.0);
         }
         char fatal[512];
         if (svc_kafka_fatal(s->kafka, fatal, sizeof fatal)) {

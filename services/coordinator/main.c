@@ -41,6 +41,15 @@
 #include "svc/service.h"
 
 #define HEALTH_TTL_MS 10000
+/* Admitting a request reads node health and the key; both change rarely
+ * (heartbeats every 2 s, keys on keygen or an operator's action), so each is
+ * reused for a short while instead of one Redis and one PostgreSQL round
+ * trip per request. A disabled key can thus still be used for up to
+ * KEY_CACHE_MS; an unhealthy node is still tried for up to HEALTH_CACHE_MS
+ * (the session then fails over to another subset). */
+#define HEALTH_CACHE_MS 250
+#define KEY_CACHE_MS 1000
+#define KEY_CACHE_SLOTS 64
 
 typedef struct csession {
     pl_tracker *tracker;
@@ -52,6 +61,7 @@ typedef struct csession {
     char src_topic[64];
     int32_t src_partition;
     int64_t src_offset;
+    int64_t src_timestamp_ms; /* the request record's Kafka timestamp (-1: none) */
     int64_t started_ms;
     struct csession *next;
 } csession;
@@ -68,8 +78,16 @@ typedef struct {
     int max_attempts;
     char instance[128];
     int64_t node_seen_ms[256];
+    /* Node health as read from Redis, at most HEALTH_CACHE_MS old. */
+    int healthy[256];
+    int64_t health_read_ms;
+    /* Recently loaded keys, each reused for KEY_CACHE_MS. */
+    struct cached_key {
+        co_key key;
+        int64_t loaded_ms;
+    } keys[KEY_CACHE_SLOTS];
     int64_t next_cancel_check_ms;
-    svc_metric *results_ok, *results_failed, *latency, *retries;
+    svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding;
 } coordinator;
 
 static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests", "mpc.nodes"};
@@ -209,14 +227,51 @@ static int reject_requests(svc_service *svc, coordinator *c, json_t *ids, const 
 /* ---- sessions -------------------------------------------------------------- */
 
 /* Picks up to `want` live nodes from candidates not excluded. Returns the count. */
-static size_t pick_nodes(svc_service *svc, const csession *prev, const uint16_t *cand, size_t ncand, size_t want,
-                         uint16_t *out) {
-    int healthy[255] = {0};
-    if (co_health_get(svc_redis_ctx(svc_service_redis(svc)), cand, ncand, healthy) != 0) return 0;
+static size_t pick_nodes(svc_service *svc, coordinator *c, const csession *prev, const uint16_t *cand, size_t ncand,
+                         size_t want, uint16_t *out) {
+    int64_t now = svc_wall_ms();
+    if (now - c->health_read_ms >= HEALTH_CACHE_MS) {
+        uint16_t ids[255];
+        int healthy[255] = {0};
+        size_t n = 0;
+        for (int id = 1; id <= 255; id++)
+            if (rounds_is_participant(c->rounds, id)) ids[n++] = (uint16_t)id;
+        if (co_health_get(svc_redis_ctx(svc_service_redis(svc)), ids, n, healthy) != 0) return 0;
+        memset(c->healthy, 0, sizeof c->healthy);
+        for (size_t i = 0; i < n; i++) c->healthy[ids[i]] = healthy[i];
+        c->health_read_ms = now;
+    }
     size_t n = 0;
     for (size_t i = 0; i < ncand && n < want; i++)
-        if (healthy[i] && !(prev && prev->excluded[cand[i]])) out[n++] = cand[i];
+        if (c->healthy[cand[i]] && !(prev && prev->excluded[cand[i]])) out[n++] = cand[i];
     return n;
+}
+
+/* co_key_load through the coordinator's short-lived key cache (only Active
+ * keys are cached). Returns as co_key_load. */
+static int load_key(PGconn *db, coordinator *c, const char *key_id, co_key *out) {
+    int64_t now = svc_wall_ms();
+    struct cached_key *slot = &c->keys[0];
+    for (size_t i = 0; i < KEY_CACHE_SLOTS; i++) {
+        struct cached_key *k = &c->keys[i];
+        if (k->loaded_ms && strcmp(k->key.key_id, key_id) == 0) {
+            if (now - k->loaded_ms < KEY_CACHE_MS) {
+                *out = k->key;
+                return 1;
+            }
+            slot = k;
+            break;
+        }
+        if (k->loaded_ms < slot->loaded_ms) slot = k; /* the oldest, or an empty one */
+    }
+    int rc = co_key_load(db, key_id, out);
+    if (rc == 1 && strcmp(out->status, "Active") == 0) {
+        slot->key = *out;
+        slot->loaded_ms = now;
+    } else {
+        slot->loaded_ms = 0;
+    }
+    return rc;
 }
 
 static void finish_offset(svc_service *svc, coordinator *c, const char *topic, int32_t partition, int64_t offset) {
@@ -239,10 +294,8 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
         svc_log(SVC_LOG_ERROR, "cannot describe session", "{s:s}", "error", err);
         goto out;
     }
-    if (co_session_insert(db, desc->session_id, desc->kind == PL_KIND_KEYGEN ? "keygen" : "sign", desc->key_id,
-                          desc->protocol, desc->threshold, desc->total_nodes, parts, s->attempt, ids,
-                          c->instance) != 0 ||
-        co_requests_running(db, ids, desc->session_id) != 0)
+    if (co_session_start(db, desc->session_id, desc->kind == PL_KIND_KEYGEN ? "keygen" : "sign", desc->key_id,
+                         desc->protocol, desc->threshold, desc->total_nodes, parts, s->attempt, ids, c->instance) != 0)
         goto out;
     s->tracker = pl_tracker_new(c->ctx, desc, desc->kind == PL_KIND_SIGN ? s->key.public_key : NULL, svc_wall_ms(),
                                 c->timeout_ms);
@@ -255,6 +308,8 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
         goto out;
     }
     s->started_ms = svc_wall_ms();
+    if (s->attempt == 1 && s->src_timestamp_ms > 0 && s->started_ms >= s->src_timestamp_ms)
+        svc_histogram_observe(c->wait, (double)(s->started_ms - s->src_timestamp_ms) / 1000.0);
     s->next = c->sessions;
     c->sessions = s;
     c->nsessions++;
@@ -299,7 +354,7 @@ static int retry_session(svc_service *svc, coordinator *c, csession *old) {
     nd.attempt = (uint32_t)s->attempt;
     if (new_session_id(c, nd.session_id) != 0) goto fail;
     if (d->kind == PL_KIND_SIGN) {
-        nd.nparticipants = pick_nodes(svc, s, s->key.participants, s->key.nparticipants, (size_t)s->key.threshold,
+        nd.nparticipants = pick_nodes(svc, c, s, s->key.participants, s->key.nparticipants, (size_t)s->key.threshold,
                                       nd.participants);
         if (nd.nparticipants < (size_t)s->key.threshold) goto fail;
         nd.items = calloc(d->nitems, sizeof *nd.items);
@@ -347,16 +402,14 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
         svc_log(SVC_LOG_WARN, "session failed", "{s:s,s:s,s:s,s:i,s:i}", "session_id", d->session_id, "code",
                 pl_tracker_error_code(s->tracker), "message", pl_tracker_error_message(s->tracker), "culprit",
                 pl_tracker_culprit(s->tracker), "attempt", s->attempt);
-        co_session_finish(db, d->session_id, "failed", pl_tracker_error_code(s->tracker),
-                          pl_tracker_error_message(s->tracker), pl_tracker_culprit(s->tracker), took);
         if (strcmp(pl_tracker_error_code(s->tracker), "CANCELLED") != 0 && retry_session(svc, c, s) == 0) {
+            co_session_finish(db, d->session_id, "failed", pl_tracker_error_code(s->tracker),
+                              pl_tracker_error_message(s->tracker), pl_tracker_culprit(s->tracker), took);
             rounds_release(c->rounds, d->session_id);
             pl_tracker_free(s->tracker);
             free(s);
             return;
         }
-    } else {
-        co_session_finish(db, d->session_id, "completed", NULL, NULL, 0, took);
     }
 
     json_t *parts = json_array();
@@ -401,7 +454,11 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
         }
     }
     json_t *done = NULL;
-    if (co_requests_finish(db, rows, d->session_id, &done) == 0) {
+    int failed = st == PL_TRACK_FAILED;
+    if (co_session_conclude(db, d->session_id, failed ? "failed" : "completed",
+                            failed ? pl_tracker_error_code(s->tracker) : NULL,
+                            failed ? pl_tracker_error_message(s->tracker) : NULL,
+                            failed ? pl_tracker_culprit(s->tracker) : 0, took, rows, &done) == 0) {
         size_t i, j;
         json_t *v, *r;
         json_array_foreach(done, i, v) {
@@ -457,7 +514,7 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
                              "batch_id", "client_id", req.client_id, "key_id", key_id, "payload_hash", hash,
                              "callback_url");
     json_t *ids = json_pack("[s]", req.request_id), *found = NULL;
-    if (co_requests_insert(db, rows) != 0 || co_requests_fetch(db, ids, &found) != 0) goto out;
+    if (co_requests_admit(db, rows, &found) != 0) goto out;
     json_t *row = json_object_get(found, req.request_id);
     const char *status = json_string_value(json_object_get(row, "status"));
     if (status && (!strcmp(status, "succeeded") || !strcmp(status, "failed") || !strcmp(status, "cancelled"))) {
@@ -480,6 +537,7 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
     snprintf(s->src_topic, sizeof s->src_topic, "%s", rd_kafka_topic_name(msg->rkt));
     s->src_partition = msg->partition;
     s->src_offset = msg->offset;
+    s->src_timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
     co_key *k = &s->key;
     snprintf(k->key_id, sizeof k->key_id, "%s", key_id);
     snprintf(k->protocol, sizeof k->protocol, "%s", req.protocol);
@@ -491,7 +549,7 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
     for (int i = 0; i < req.total_nodes; i++) all[i] = (uint16_t)(i + 1);
     pl_session desc = {.kind = PL_KIND_KEYGEN, .threshold = (uint16_t)req.threshold,
                        .total_nodes = (uint16_t)req.total_nodes, .attempt = 1};
-    desc.nparticipants = pick_nodes(svc, NULL, all, (size_t)req.total_nodes, (size_t)req.total_nodes, desc.participants);
+    desc.nparticipants = pick_nodes(svc, c, NULL, all, (size_t)req.total_nodes, (size_t)req.total_nodes, desc.participants);
     if (desc.nparticipants < (size_t)req.total_nodes) {
         free(s);
         char why[160];
@@ -539,7 +597,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
                                               req.callback_url));
         json_array_append_new(ids, json_string(req.items[i].request_id));
     }
-    if (co_requests_insert(db, rows) != 0 || co_requests_fetch(db, ids, &found) != 0) goto out;
+    if (co_requests_admit(db, rows, &found) != 0) goto out;
 
     /* Which items still need a signature? Finished ones are answered from
      * their stored outcome; an id reused for a different payload is left alone. */
@@ -578,7 +636,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
         free(items);
         goto out;
     }
-    int found_key = co_key_load(db, req.key_id, &s->key);
+    int found_key = load_key(db, c, req.key_id, &s->key);
     const char *code = NULL, *why = NULL;
     char because[200];
     if (found_key < 0) {
@@ -595,7 +653,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     } else {
         desc.threshold = (uint16_t)s->key.threshold;
         desc.total_nodes = (uint16_t)s->key.total_nodes;
-        desc.nparticipants = pick_nodes(svc, NULL, s->key.participants, s->key.nparticipants,
+        desc.nparticipants = pick_nodes(svc, c, NULL, s->key.participants, s->key.nparticipants,
                                         (size_t)s->key.threshold, desc.participants);
         if (desc.nparticipants < (size_t)s->key.threshold) {
             snprintf(because, sizeof because, "%d signers needed, %zu live", s->key.threshold, desc.nparticipants);
@@ -614,6 +672,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     snprintf(s->src_topic, sizeof s->src_topic, "%s", rd_kafka_topic_name(msg->rkt));
     s->src_partition = msg->partition;
     s->src_offset = msg->offset;
+    s->src_timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
     snprintf(desc.key_id, sizeof desc.key_id, "%s", req.key_id);
     snprintf(desc.protocol, sizeof desc.protocol, "%s", s->key.protocol);
     /* Give the session its own copies of the messages. */
@@ -681,8 +740,11 @@ static svc_msg_outcome coordinator_on_message(svc_service *svc, const rd_kafka_m
     if (svc_redis_ctx(svc_service_redis(svc)) == NULL || svc_pg_conn(svc_service_pg(svc)) == NULL ||
         !ensure_tail(svc, c))
         out = SVC_MSG_RETRY;
-    else if (strcmp(topic, "mpc.sign.requests") == 0) out = on_sign(svc, c, msg);
-    else if (strcmp(topic, "mpc.keygen.requests") == 0) out = on_keygen(svc, c, msg);
+    else if (strcmp(topic, "mpc.sign.requests") == 0) {
+        double t0 = svc_mono_seconds();
+        out = on_sign(svc, c, msg);
+        svc_histogram_observe(c->handling, svc_mono_seconds() - t0);
+    } else if (strcmp(topic, "mpc.keygen.requests") == 0) out = on_keygen(svc, c, msg);
     else out = on_heartbeat(svc, c, msg);
     if (out == SVC_MSG_RETRY) pl_offsets_cancel(c->offsets, topic, msg->partition, msg->offset);
     else if (out == SVC_MSG_DONE) finish_offset(svc, c, topic, msg->partition, msg->offset);
@@ -690,6 +752,15 @@ static svc_msg_outcome coordinator_on_message(svc_service *svc, const rd_kafka_m
 }
 
 /* ---- following sessions ---------------------------------------------------- */
+
+static int json_array_contains(json_t *array, const char *text) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(array, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), text) == 0) return 1;
+    }
+    return 0;
+}
 
 static csession *find_session(coordinator *c, const char *id) {
     for (csession *s = c->sessions; s; s = s->next)
@@ -765,12 +836,22 @@ static void coordinator_on_tick(svc_service *svc) {
     }
     svc_kafka_poll(c->tail);
     int64_t now = svc_wall_ms();
-    int check_cancel = now >= c->next_cancel_check_ms;
-    if (check_cancel) c->next_cancel_check_ms = now + 1000;
+    json_t *cancel = NULL;
+    if (now >= c->next_cancel_check_ms && c->sessions) {
+        /* One query a second for every running session of this coordinator. */
+        c->next_cancel_check_ms = now + 1000;
+        json_t *ids = json_array();
+        for (csession *s = c->sessions; s; s = s->next)
+            if (pl_tracker_state(s->tracker) == PL_TRACK_RUNNING)
+                json_array_append_new(ids, json_string(pl_tracker_session(s->tracker)->session_id));
+        if (json_array_size(ids) > 0 && co_sessions_cancel_requested(svc_pg_conn(svc_service_pg(svc)), ids, &cancel) != 0)
+            cancel = NULL;
+        json_decref(ids);
+    }
     for (csession *s = c->sessions, *next; s; s = next) {
         next = s->next;
-        if (check_cancel && pl_tracker_state(s->tracker) == PL_TRACK_RUNNING &&
-            co_session_cancel_requested(svc_pg_conn(svc_service_pg(svc)), pl_tracker_session(s->tracker)->session_id) == 1) {
+        if (cancel && json_array_size(cancel) > 0 && pl_tracker_state(s->tracker) == PL_TRACK_RUNNING &&
+            json_array_contains(cancel, pl_tracker_session(s->tracker)->session_id)) {
             const pl_session *d = pl_tracker_session(s->tracker);
             char err[200];
             if (rounds_send(c->rounds, svc_service_kafka(svc), d->session_id, d->protocol, 0, 0, "abort",
@@ -781,9 +862,12 @@ static void coordinator_on_tick(svc_service *svc) {
         }
         if (pl_tracker_tick(s->tracker, now) != PL_TRACK_RUNNING) {
             unlink_session(c, s);
+            double t0 = svc_mono_seconds();
             conclude(svc, c, s);
+            svc_histogram_observe(c->concluding, svc_mono_seconds() - t0);
         }
     }
+    json_decref(cancel);
     svc_service_set_active_sessions(svc, c->nsessions);
 }
 
@@ -816,6 +900,15 @@ static int coordinator_on_start(svc_service *svc) {
     c->results_ok = svc_metrics_counter(m, "mpc_results_total", "Results published", "status=\"succeeded\"");
     c->results_failed = svc_metrics_counter(m, "mpc_results_total", "Results published", "status=\"failed\"");
     c->retries = svc_metrics_counter(m, "mpc_session_retries_total", "Sessions retried with another subset", NULL);
+    c->handling = svc_metrics_histogram(m, "mpc_request_handling_seconds",
+                                        "Time the coordinator spends admitting one sign request record", NULL,
+                                        svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
+    c->concluding = svc_metrics_histogram(m, "mpc_session_conclude_seconds",
+                                          "Time the coordinator spends recording and publishing an outcome", NULL,
+                                          svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
+    c->wait = svc_metrics_histogram(m, "mpc_request_wait_seconds",
+                                    "From a request record's Kafka timestamp to its session's announcement", NULL,
+                                    svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
     c->latency = svc_metrics_histogram(m, "mpc_session_seconds", "Session duration, announcement to outcome", NULL,
                                        svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
     return 0;
@@ -845,7 +938,7 @@ int main(int argc, char **argv) {
         .name = "coordinator",
         .default_http_port = 18081,
         .default_group_id = "mpc-coordinator",
-        .poll_ms = 5,
+        .poll_ms = 1,
         .topics = coordinator_topics,
         .ntopics = sizeof coordinator_topics / sizeof coordinator_topics[0],
         .settings = coordinator_settings,

@@ -121,24 +121,26 @@ static int run_json(PGconn *db, const char *sql, json_t *doc, const char *extra,
     return 0;
 }
 
-int co_requests_insert(PGconn *db, json_t *rows) {
-    return run_json(db,
-                    "INSERT INTO requests (request_id, kind, batch_id, client_id, key_id, payload_hash, callback_url)"
-                    " SELECT x.request_id, x.kind, x.batch_id, x.client_id, x.key_id, decode(x.payload_hash, 'hex'),"
-                    " x.callback_url FROM jsonb_to_recordset($1::jsonb) AS x(request_id text, kind text,"
-                    " batch_id text, client_id text, key_id text, payload_hash text, callback_url text)"
-                    " ON CONFLICT (request_id) DO NOTHING",
-                    rows, NULL, NULL);
-}
+/* Columns of a request as co_requests_admit returns them. */
+#define REQUEST_COLUMNS                                                                                     \
+    "request_id, status, encode(payload_hash, 'hex'), coalesce(result::text, 'null'), coalesce(error_code, ''), " \
+    "coalesce(error_message, ''), coalesce(session_id, '')"
 
-int co_requests_fetch(PGconn *db, json_t *ids, json_t **out) {
-    char *text = json_dumps(ids, JSON_COMPACT);
+int co_requests_admit(PGconn *db, json_t *rows, json_t **out) {
+    char *text = json_dumps(rows, JSON_COMPACT);
     if (text == NULL) return -1;
     const char *p[] = {text};
+    /* One statement: the rows the INSERT created come back through
+     * RETURNING, the ones that existed from the statement's snapshot. */
     PGresult *r = run(db,
-                      "SELECT request_id, status, encode(payload_hash, 'hex'), coalesce(result::text, 'null'),"
-                      " coalesce(error_code, ''), coalesce(error_message, ''), coalesce(session_id, '')"
-                      " FROM requests WHERE request_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                      "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(request_id text, kind text,"
+                      " batch_id text, client_id text, key_id text, payload_hash text, callback_url text)),"
+                      " ins AS (INSERT INTO requests (request_id, kind, batch_id, client_id, key_id, payload_hash,"
+                      " callback_url) SELECT request_id, kind, batch_id, client_id, key_id,"
+                      " decode(payload_hash, 'hex'), callback_url FROM x ON CONFLICT (request_id) DO NOTHING"
+                      " RETURNING " REQUEST_COLUMNS ")"
+                      " SELECT * FROM ins UNION ALL SELECT " REQUEST_COLUMNS " FROM requests"
+                      " WHERE request_id IN (SELECT request_id FROM x)",
                       1, p, PGRES_TUPLES_OK);
     free(text);
     if (r == NULL) return -1;
@@ -155,26 +157,34 @@ int co_requests_fetch(PGconn *db, json_t *ids, json_t **out) {
     return 0;
 }
 
-int co_requests_running(PGconn *db, json_t *ids, const char *session_id) {
-    return run_json(db,
-                    "UPDATE requests SET status = 'running', session_id = $2, updated_at = now()"
-                    " WHERE request_id IN (SELECT jsonb_array_elements_text($1::jsonb))"
-                    " AND status IN ('accepted', 'running')",
-                    ids, session_id, NULL);
-}
-
 static const char finish_columns[] =
     " FROM jsonb_to_recordset($1::jsonb) AS x(request_id text, status text, result jsonb, error_code text,"
     " error_message text) WHERE r.request_id = x.request_id";
 
-int co_requests_finish(PGconn *db, json_t *rows, const char *session_id, json_t **finished) {
-    char sql[1024];
+int co_session_conclude(PGconn *db, const char *session_id, const char *status, const char *error_code,
+                        const char *error_message, int culprit, int64_t duration_ms, json_t *rows,
+                        json_t **finished) {
+    char sql[1200];
     snprintf(sql, sizeof sql,
-             "UPDATE requests r SET status = x.status, result = x.result, error_code = x.error_code,"
+             "WITH s AS (UPDATE signing_sessions SET status = $3, error_code = $4, error_message = $5,"
+             " culprit_node = $6::int, duration_ms = $7::int, completed_at = now() WHERE session_id = $2)"
+             " UPDATE requests r SET status = x.status, result = x.result, error_code = x.error_code,"
              " error_message = x.error_message, updated_at = now(), completed_at = now()%s"
              " AND r.session_id = $2 AND r.status = 'running' RETURNING r.request_id",
              finish_columns);
-    return run_json(db, sql, rows, session_id, finished);
+    char c[16], d[32];
+    snprintf(c, sizeof c, "%d", culprit);
+    snprintf(d, sizeof d, "%lld", (long long)duration_ms);
+    char *text = json_dumps(rows, JSON_COMPACT);
+    if (text == NULL) return -1;
+    const char *p[] = {text, session_id, status, error_code, error_message, culprit ? c : NULL, d};
+    PGresult *r = run(db, sql, 7, p, PGRES_TUPLES_OK);
+    free(text);
+    if (r == NULL) return -1;
+    *finished = json_array();
+    for (int i = 0; i < PQntuples(r); i++) json_array_append_new(*finished, json_string(PQgetvalue(r, i, 0)));
+    PQclear(r);
+    return 0;
 }
 
 int co_requests_reject(PGconn *db, json_t *rows, json_t **finished) {
@@ -187,9 +197,9 @@ int co_requests_reject(PGconn *db, json_t *rows, json_t **finished) {
     return run_json(db, sql, rows, NULL, finished);
 }
 
-int co_session_insert(PGconn *db, const char *session_id, const char *kind, const char *key_id,
-                      const char *protocol, int threshold, int total_nodes, json_t *participants, int attempt,
-                      json_t *request_ids, const char *coordinator) {
+int co_session_start(PGconn *db, const char *session_id, const char *kind, const char *key_id,
+                     const char *protocol, int threshold, int total_nodes, json_t *participants, int attempt,
+                     json_t *request_ids, const char *coordinator) {
     char t[16], n[16], a[16];
     snprintf(t, sizeof t, "%d", threshold);
     snprintf(n, sizeof n, "%d", total_nodes);
@@ -197,9 +207,13 @@ int co_session_insert(PGconn *db, const char *session_id, const char *kind, cons
     char *pj = json_dumps(participants, JSON_COMPACT), *rj = json_dumps(request_ids, JSON_COMPACT);
     const char *p[] = {session_id, kind, key_id, protocol, t, n, pj ? pj : "[]", a, rj ? rj : "[]", coordinator};
     int rc = run_command(db,
-                         "INSERT INTO signing_sessions (session_id, kind, key_id, protocol, status, threshold,"
-                         " total_nodes, participating_nodes, total_rounds, attempt, request_ids, coordinator)"
-                         " VALUES ($1, $2, $3, $4, 'running', $5::int, $6::int, $7::jsonb, 2, $8::int, $9::jsonb, $10)",
+                         "WITH s AS (INSERT INTO signing_sessions (session_id, kind, key_id, protocol, status,"
+                         " threshold, total_nodes, participating_nodes, total_rounds, attempt, request_ids,"
+                         " coordinator) VALUES ($1, $2, $3, $4, 'running', $5::int, $6::int, $7::jsonb, 2, $8::int,"
+                         " $9::jsonb, $10) RETURNING session_id)"
+                         " UPDATE requests SET status = 'running', session_id = (SELECT session_id FROM s),"
+                         " updated_at = now() WHERE request_id IN (SELECT jsonb_array_elements_text($9::jsonb))"
+                         " AND status IN ('accepted', 'running')",
                          10, p);
     free(pj);
     free(rj);
@@ -218,14 +232,11 @@ int co_session_finish(PGconn *db, const char *session_id, const char *status, co
                        6, p);
 }
 
-int co_session_cancel_requested(PGconn *db, const char *session_id) {
-    const char *p[] = {session_id};
-    PGresult *r = run(db, "SELECT 1 FROM signing_sessions WHERE session_id = $1 AND status = 'cancel_requested'", 1, p,
-                      PGRES_TUPLES_OK);
-    if (r == NULL) return -1;
-    int yes = PQntuples(r) > 0;
-    PQclear(r);
-    return yes;
+int co_sessions_cancel_requested(PGconn *db, json_t *session_ids, json_t **out) {
+    return run_json(db,
+                    "SELECT session_id FROM signing_sessions WHERE status = 'cancel_requested'"
+                    " AND session_id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                    session_ids, NULL, out);
 }
 
 int co_health_set(redisContext *r, int node_id, const char *json, int ttl_ms) {

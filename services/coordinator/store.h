@@ -39,36 +39,36 @@ int co_key_activate(PGconn *db, const char *key_id, const char *public_key_hex);
 /* Marks a key whose generation failed. */
 int co_key_fail(PGconn *db, const char *key_id);
 
-/* rows: JSON array of {request_id, kind, batch_id, client_id, key_id,
- * payload_hash (hex), callback_url}. INSERT ... ON CONFLICT DO NOTHING. */
-int co_requests_insert(PGconn *db, json_t *rows);
+/* Admits requests: rows is a JSON array of {request_id, kind, batch_id,
+ * client_id, key_id, payload_hash (hex), callback_url}; those not yet known
+ * are inserted (status accepted). *out is a new JSON object {request_id:
+ * {status, payload_hash, result, error_code, error_message, session_id}}
+ * with every row, new or old (decref it). One round trip. */
+int co_requests_admit(PGconn *db, json_t *rows, json_t **out);
 
-/* Fetches {request_id: {status, payload_hash, result, error_code,
- * error_message, session_id}} for ids (JSON array of strings). *out is a new
- * JSON object (decref it). */
-int co_requests_fetch(PGconn *db, json_t *ids, json_t **out);
-
-/* Marks ids running in session_id (unless already terminal). */
-int co_requests_running(PGconn *db, json_t *ids, const char *session_id);
-
-/* Finishes requests of a session: rows is a JSON array of {request_id,
- * status, result (object or null), error_code, error_message}. Only rows
- * still running in session_id change. *finished is a new JSON array of the
- * request ids that changed (publish results for exactly those). */
-int co_requests_finish(PGconn *db, json_t *rows, const char *session_id, json_t **finished);
+/* Ends a session: its row gets status/error/culprit (0: none)/duration, and
+ * its requests their outcome: rows is a JSON array of {request_id, status,
+ * result (object or null), error_code, error_message}. Only requests still
+ * running in session_id change; *finished is a new JSON array of the ids
+ * that changed (publish results for exactly those). One round trip. */
+int co_session_conclude(PGconn *db, const char *session_id, const char *status, const char *error_code,
+                        const char *error_message, int culprit, int64_t duration_ms, json_t *rows,
+                        json_t **finished);
 
 /* Finishes requests that never reached a session (bad key, no nodes...):
  * only rows still 'accepted' change. Same out parameter. */
 int co_requests_reject(PGconn *db, json_t *rows, json_t **finished);
 
-/* A session row (status running). */
-int co_session_insert(PGconn *db, const char *session_id, const char *kind, const char *key_id,
-                      const char *protocol, int threshold, int total_nodes, json_t *participants, int attempt,
-                      json_t *request_ids, const char *coordinator);
+/* Inserts a session row (status running) and marks its requests (a JSON
+ * array of ids) running in it, unless already terminal. One round trip. */
+int co_session_start(PGconn *db, const char *session_id, const char *kind, const char *key_id,
+                     const char *protocol, int threshold, int total_nodes, json_t *participants, int attempt,
+                     json_t *request_ids, const char *coordinator);
+/* Ends a session row without touching its requests (a retry follows). */
 int co_session_finish(PGconn *db, const char *session_id, const char *status, const char *error_code,
                       const char *error_message, int culprit, int64_t duration_ms);
-/* 1 when the API asked to cancel the session, 0 if not, -1 on error. */
-int co_session_cancel_requested(PGconn *db, const char *session_id);
+/* *out = new JSON array of those session_ids (JSON array) the API asked to cancel. */
+int co_sessions_cancel_requested(PGconn *db, json_t *session_ids, json_t **out);
 
 /* Node health (Redis): node:health:<id> with a TTL. */
 int co_health_set(redisContext *r, int node_id, const char *json, int ttl_ms);
