@@ -9,6 +9,8 @@
  *   auth.c        HMAC request authentication, nonces, rate limits
  *   submit.c      POST /keys, /sign, /sign/batch: validate, idempotency, produce
  *   keys.c, requests.c, sessions.c, nodes.c, verify.c   the other resources
+ *   audit_api.c   GET /audit/events and /audit/verify (services/auditor's
+ *                 audit_read.h, library mpc_audit)
  *   webhooks.c    results -> webhook_deliveries, and the delivery thread
  *   apikey.c      `mpc-api --create-api-key`
  * sigv1.c, client_secret.c and httpc.c form the mpc_apiclient library that
@@ -175,6 +177,10 @@ int api_h_session_cancel(api_call *c, svc_http_response *resp);
 int api_h_nodes_list(api_call *c, svc_http_response *resp);
 int api_h_node_health(api_call *c, svc_http_response *resp);
 int api_h_verify(api_call *c, svc_http_response *resp);
+/* Audit trail (audit_api.c): query rows, verify the chain. Refused (403) to
+ * API keys with allowed_keys or allowed_chains. */
+int api_h_audit_events(api_call *c, svc_http_response *resp);
+int api_h_audit_verify(api_call *c, svc_http_response *resp);
 
 /* ---- webhooks (webhooks.c) ------------------------------------------------ */
 

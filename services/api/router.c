@@ -31,6 +31,8 @@ static const api_route routes[] = {
     {"POST", "/api/v1/sessions/{}/cancel", api_h_session_cancel},
     {"GET", "/api/v1/nodes", api_h_nodes_list},
     {"GET", "/api/v1/nodes/{}/health", api_h_node_health},
+    {"GET", "/api/v1/audit/events", api_h_audit_events},
+    {"GET", "/api/v1/audit/verify", api_h_audit_verify},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,6 +1,7 @@
 /* audit_read.h - reading the audit trail: chain verification and filtered
- * queries. Used by `mpcctl audit verify|query`, and meant for the API's
- * audit query endpoint as well, so both answer the same way.
+ * queries. Used by `mpcctl audit verify|query` and by the API's
+ * GET /api/v1/audit/events and /audit/verify (services/api/audit_api.c), so
+ * both answer the same way.
  *
  * Pointer arguments are never NULL unless said otherwise.
  */

@@ -131,6 +131,11 @@ def test_operations_match_the_document(spec, api):
     rc("GET", "/api/v1/nodes/{node_id}/health", "/api/v1/nodes/oa-node/health")
     rc("GET", "/api/v1/nodes/{node_id}/health", "/api/v1/nodes/oa-none/health")
 
+    rc("GET", "/api/v1/audit/events", "/api/v1/audit/events", query=[("limit", "2")])
+    rc("GET", "/api/v1/audit/events", "/api/v1/audit/events", query=[("since", "yesterday")])
+    rc("GET", "/api/v1/audit/verify", "/api/v1/audit/verify")
+    rc("GET", "/api/v1/audit/verify", "/api/v1/audit/verify", query=[("anchor_seq", "1")])
+
     # authentication failures are described too
     from api_helpers import ApiClient
     stranger = ApiClient(api.base_url, "mpck_nobody", "00" * 32)

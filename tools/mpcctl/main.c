@@ -2,7 +2,8 @@
  *
  * Talks to mpc-api over REST and signs every call with the API key
  * (docs/api.md, "Authentication"); `audit` is served by audit.c when the
- * build has it. Global options come before the command:
+ * build has it, from PostgreSQL or through the API (audit_api.c). Global
+ * options come before the command:
  *
  *   mpcctl [--url URL] [--key KEY_ID] [--secret SECRET] [--timeout-ms N] [--envelope]
  *          COMMAND ...
@@ -16,7 +17,7 @@
 #include "commands.h"
 
 #ifdef MPCCTL_HAVE_AUDIT
-#include "audit.h"
+#include "audit_api.h"
 #endif
 
 static void usage(FILE *out) {
@@ -83,7 +84,8 @@ int main(int argc, char **argv) {
     char **sub_argv = argv + i + 1;
     if (!strcmp(cmd, "audit")) {
 #ifdef MPCCTL_HAVE_AUDIT
-        return mpcctl_audit_main(argc - i, argv + i);
+        mpcctl_audit_api api = mpcctl_audit_api_rest(&c);
+        return mpcctl_audit_run(argc - i, argv + i, &api);
 #else
         fprintf(stderr, "mpcctl: audit is not available in this build\n");
         return 2;
