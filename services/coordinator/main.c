@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "codec/avro_codec.h"
 #include "engine/ctx.h"
@@ -75,6 +76,8 @@ typedef struct {
     csession *sessions;
     int nsessions;
     int64_t timeout_ms;
+    int64_t node_wait_ms;
+    int64_t started_ms;
     int max_attempts;
     char instance[128];
     int64_t node_seen_ms[256];
@@ -102,6 +105,9 @@ static const svc_config_entry coordinator_settings[] = {
      "A session not finished after this long fails (and is retried once)"},
     {"session.max_attempts", SVC_CFG_INT, "MPC_SESSION_MAX_ATTEMPTS", "2", 1, 5, 0,
      "Sessions per request before it fails (a retry leaves out culprit or silent nodes)"},
+    {"session.node_wait_ms", SVC_CFG_INT, "MPC_SESSION_NODE_WAIT_MS", "5000", 0, 60000, 0,
+     "A request that finds too few live nodes is held this long (from its submission or the coordinator's start)"
+     " before it fails with NOT_ENOUGH_PARTICIPANTS"},
 };
 
 static void hex(char *out, const unsigned char *in, size_t n) {
@@ -245,6 +251,18 @@ static size_t pick_nodes(svc_service *svc, coordinator *c, const csession *prev,
     for (size_t i = 0; i < ncand && n < want; i++)
         if (c->healthy[cand[i]] && !(prev && prev->excluded[cand[i]])) out[n++] = cand[i];
     return n;
+}
+
+/* When too few nodes are live for a request, it is held (redelivered) while
+ * it is younger than session.node_wait_ms: right after a start, or while a
+ * node restarts, heartbeats have not all arrived yet. Returns 1 to hold. */
+static int hold_for_nodes(coordinator *c, const rd_kafka_message_t *msg) {
+    int64_t ts = rd_kafka_message_timestamp(msg, NULL), now = svc_wall_ms();
+    int64_t since = ts > c->started_ms ? ts : c->started_ms;
+    if (now - since >= c->node_wait_ms) return 0;
+    c->health_read_ms = 0; /* read health afresh next time */
+    usleep(20 * 1000);     /* the record comes straight back: don't spin */
+    return 1;
 }
 
 /* co_key_load through the coordinator's short-lived key cache (only Active
@@ -552,6 +570,7 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
     desc.nparticipants = pick_nodes(svc, c, NULL, all, (size_t)req.total_nodes, (size_t)req.total_nodes, desc.participants);
     if (desc.nparticipants < (size_t)req.total_nodes) {
         free(s);
+        if (hold_for_nodes(c, msg)) goto out; /* SVC_MSG_RETRY: asked again shortly */
         char why[160];
         snprintf(why, sizeof why, "key generation needs nodes 1..%d live; %zu are", req.total_nodes,
                  desc.nparticipants);
@@ -663,6 +682,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     if (code) {
         free(items);
         free(s);
+        if (strcmp(code, "NOT_ENOUGH_PARTICIPANTS") == 0 && hold_for_nodes(c, msg)) goto out;
         out = reject_requests(svc, c, todo, "sign", req.batch_id, code, why) == 0 ? SVC_MSG_DONE : SVC_MSG_RETRY;
         goto out;
     }
@@ -887,6 +907,8 @@ static int coordinator_on_start(svc_service *svc) {
     c->offsets = pl_offsets_new();
     c->timeout_ms = svc_config_int(cfg, "session.timeout_ms");
     c->max_attempts = (int)svc_config_int(cfg, "session.max_attempts");
+    c->node_wait_ms = svc_config_int(cfg, "session.node_wait_ms");
+    c->started_ms = svc_wall_ms();
     snprintf(c->instance, sizeof c->instance, "%s", svc_config_str(cfg, "service.instance"));
     if (c->ctx == NULL || c->offsets == NULL) return -1;
     char err[512];
