@@ -37,7 +37,7 @@
 #include "engine/frost.h"
 #include "engine/point.h"
 #include "engine/rng.h"
-#include "sigv1.h"
+#include "record_auth.h"
 #include "svc/clock.h"
 #include "svc/kafka.h"
 
@@ -93,45 +93,14 @@ static int hex_decode(unsigned char *out, size_t outlen, const char *hex) {
     return 0;
 }
 
-/* Signs an encoded record (auth = null) as an outside producer and returns
- * the Auth to put into it. nonce must outlive the returned struct. */
-static void make_auth(bench *b, const char *topic, const uint8_t *enc, size_t len, char nonce[33], mpc_auth *auth,
-                      unsigned char sig[32]) {
-    uint8_t digest[32];
-    mpc_codec_error ce;
-    if (mpc_codec_auth_digest(enc, len, digest, &ce) != MPC_CODEC_OK) die("cannot digest a record");
-    unsigned char r[16];
-    if (!mpc_rng_fill(&b->rng, r, sizeof r)) die("no randomness");
-    for (int i = 0; i < 16; i++) snprintf(nonce + 2 * i, 3, "%02x", r[i]);
-    int64_t ts = svc_wall_ms();
-    char *sts = mpc_api_record_string_to_sign(topic, ts, nonce, digest);
-    char mac[MPC_API_SIG_HEX_LEN + 1];
-    if (sts == NULL || mpc_api_hmac_hex(b->o.api_secret, strlen(b->o.api_secret), sts, strlen(sts), mac) != 0)
-        die("cannot sign a record");
-    free(sts);
-    if (hex_decode(sig, 32, mac) != 0) die("bad HMAC");
-    *auth = (mpc_auth){.key_id = (char *)b->o.api_key_id, .timestamp = ts, .nonce = nonce, .signature = {sig, 32}};
-}
-
-/* Encodes rec (type t, whose auth field is *auth_slot), signs it and
- * produces it keyed by `key`. */
+/* Encodes rec (type t, whose auth field is *auth_slot) with an Auth made
+ * with the API key, as an outside producer does, and produces it keyed by `key`. */
 static void produce_signed(bench *b, mpc_record_type t, void *rec, mpc_auth **auth_slot, const char *topic,
                            const char *key) {
     uint8_t *enc = NULL;
     size_t len = 0;
-    *auth_slot = NULL;
-    if (mpc_codec_encode(t, rec, &enc, &len) != MPC_CODEC_OK) {
-        fprintf(stderr, "e2e_load: encode: %s\n", mpc_codec_last_error()->message);
-        exit(1);
-    }
-    char nonce[33];
-    unsigned char sig[32];
-    mpc_auth auth;
-    make_auth(b, topic, enc, len, nonce, &auth, sig);
-    free(enc);
-    *auth_slot = &auth;
-    if (mpc_codec_encode(t, rec, &enc, &len) != MPC_CODEC_OK) die("encode with auth");
-    *auth_slot = NULL;
+    if (mpc_record_encode_signed(t, rec, auth_slot, topic, b->o.api_key_id, b->o.api_secret, &enc, &len) != 0)
+        die("cannot encode and sign a record");
     char err[256];
     if (svc_kafka_produce(b->kafka, topic, key, strlen(key), enc, len, err, sizeof err) != 0) die(err);
     free(enc);

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "record_auth.h"
 #include "pipeline/request_hash.h"
 #include "codec/avro_codec.h"
 #include "svc/log.h"
@@ -347,7 +348,10 @@ static int submit_sign(api_call *c, svc_http_response *resp, const char *key_id,
             const char *first = stored_field(stored, items[0].request_id, "batch_id", NULL);
             if (first) req.request_id = req.batch_id = (char *)(batch_id = first);
         }
-        if (mpc_codec_encode_sign_request(&req, &buf, &len) != MPC_CODEC_OK) {
+        /* Signed with the client's own secret, as an outside producer would:
+         * the coordinator checks every record the same way. */
+        if (mpc_record_encode_signed(MPC_RECORD_SIGN_REQUEST, &req, &req.auth, "mpc.sign.requests",
+                                     c->client.key_id, c->client.secret, &buf, &len) != 0) {
             api_fail(e, 500, "INTERNAL", "cannot encode the request");
             goto out;
         }
@@ -606,7 +610,8 @@ int api_h_keygen(api_call *c, svc_http_response *resp) {
     int claimed = claim_rows(c, &cl, &stored, &e);
     if (claimed < 0) goto fail;
     if (claimed == CLAIM_NEW) {
-        if (mpc_codec_encode_keygen_request(&k, &buf, &len) != MPC_CODEC_OK) {
+        if (mpc_record_encode_signed(MPC_RECORD_KEYGEN_REQUEST, &k, &k.auth, "mpc.keygen.requests", c->client.key_id,
+                                     c->client.secret, &buf, &len) != 0) {
             api_fail(&e, 500, "INTERNAL", "cannot encode the request");
             goto fail;
         }

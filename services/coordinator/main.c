@@ -35,6 +35,7 @@
 #include "pipeline/session.h"
 #include "pipeline/tracker.h"
 #include "rounds/rounds.h"
+#include "clients.h"
 #include "store.h"
 #include "svc/dlq.h"
 #include "svc/clock.h"
@@ -72,6 +73,7 @@ typedef struct {
     mpc_engine_ctx *ctx;
     rounds_node *rounds;
     svc_kafka *tail;
+    co_clients *clients;
     pl_offsets *offsets;
     csession *sessions;
     int nsessions;
@@ -90,7 +92,7 @@ typedef struct {
         int64_t loaded_ms;
     } keys[KEY_CACHE_SLOTS];
     int64_t next_cancel_check_ms;
-    svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding;
+    svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding, *unauthenticated;
 } coordinator;
 
 static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests", "mpc.nodes"};
@@ -101,6 +103,8 @@ static const svc_config_entry coordinator_settings[] = {
      "The coordinators' identity secret key (node 0): signs session announcements"},
     {"node.roster_file", SVC_CFG_STRING, "MPC_ROSTER_FILE", ".local/keys/roster.json", 0, 0, 0,
      "The pinned public keys of every node"},
+    {"api.secret_key", SVC_CFG_STRING, "MPC_API_SECRET_KEY", "", 0, 0, 1,
+     "The API's key sealing client secrets (64 hex); the coordinator opens them to check request records' auth"},
     {"session.timeout_ms", SVC_CFG_INT, "MPC_SESSION_TIMEOUT_MS", "10000", 100, 600000, 0,
      "A session not finished after this long fails (and is retried once)"},
     {"session.max_attempts", SVC_CFG_INT, "MPC_SESSION_MAX_ATTEMPTS", "2", 1, 5, 0,
@@ -507,13 +511,38 @@ static svc_msg_outcome reject_record(svc_service *svc, const rd_kafka_message_t 
                : SVC_MSG_RETRY;
 }
 
+/* Checks a request record's Auth (clients.h). Returns with *client set when
+ * it may proceed; otherwise the outcome for the record: refused records go
+ * to the dead-letter topic and are never stored as requests. */
+static svc_msg_outcome authenticate(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg,
+                                    const mpc_auth *auth, const char *client_id, const co_client **client) {
+    char why[256];
+    co_auth_result r = co_clients_authenticate(c->clients, svc_pg_conn(svc_service_pg(svc)),
+                                               svc_redis_ctx(svc_service_redis(svc)), rd_kafka_topic_name(msg->rkt),
+                                               msg, auth, client_id, client, why, sizeof why);
+    if (r == CO_AUTH_OK) return SVC_MSG_DONE;
+    *client = NULL;
+    if (r == CO_AUTH_RETRY) return SVC_MSG_RETRY;
+    svc_counter_add(c->unauthenticated, 1);
+    svc_log(SVC_LOG_WARN, "request record refused", "{s:s,s:s,s:i,s:I}", "reason", why, "topic",
+            rd_kafka_topic_name(msg->rkt), "partition", (int)msg->partition, "offset", (json_int_t)msg->offset);
+    return svc_dead_letter(svc_service_kafka(svc), msg, "unauthenticated", why, "coordinator") == 0 ? SVC_MSG_DONE
+                                                                                                     : SVC_MSG_RETRY;
+}
+
 static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
     mpc_keygen_request req;
     mpc_codec_error ce;
     if (mpc_codec_decode_keygen_request(msg->payload, msg->len, &req, &ce) != MPC_CODEC_OK)
         return reject_record(svc, msg, &ce);
     PGconn *db = svc_pg_conn(svc_service_pg(svc));
-    svc_msg_outcome out = SVC_MSG_RETRY;
+    const co_client *client = NULL;
+    svc_msg_outcome out = authenticate(svc, c, msg, req.auth, req.client_id, &client);
+    if (client == NULL) {
+        mpc_codec_free_keygen_request(&req);
+        return out;
+    }
+    out = SVC_MSG_RETRY;
     char key_id[32], hash[65];
     derive_key_id(key_id, req.request_id);
     json_t *kparts = json_array(), *kmeta = json_object();
@@ -543,6 +572,13 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
     if (strcmp(req.protocol, "frost") != 0 && strcmp(req.protocol, "frost-bip340") != 0) {
         out = reject_requests(svc, c, ids, "keygen", NULL, "UNSUPPORTED_PROTOCOL",
                               "this deployment signs with frost and frost-bip340 only") == 0
+                  ? SVC_MSG_DONE
+                  : SVC_MSG_RETRY;
+        goto out;
+    }
+    if (!co_client_allows_chain(client, req.chain_type)) {
+        out = reject_requests(svc, c, ids, "keygen", NULL, "FORBIDDEN",
+                              "this API key may not create keys for that chain") == 0
                   ? SVC_MSG_DONE
                   : SVC_MSG_RETRY;
         goto out;
@@ -602,7 +638,13 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     if (mpc_codec_decode_sign_request(msg->payload, msg->len, &req, &ce) != MPC_CODEC_OK)
         return reject_record(svc, msg, &ce);
     PGconn *db = svc_pg_conn(svc_service_pg(svc));
-    svc_msg_outcome out = SVC_MSG_RETRY;
+    const co_client *client = NULL;
+    svc_msg_outcome out = authenticate(svc, c, msg, req.auth, req.client_id, &client);
+    if (client == NULL) {
+        mpc_codec_free_sign_request(&req);
+        return out;
+    }
+    out = SVC_MSG_RETRY;
     json_t *rows = json_array(), *ids = json_array(), *found = NULL, *todo = json_array();
     for (size_t i = 0; i < req.items_len; i++) {
         char h[65];
@@ -666,6 +708,8 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     pl_session desc = {.kind = PL_KIND_SIGN, .attempt = 1, .items = items, .nitems = nitems};
     if (found_key == 0) {
         code = "KEY_NOT_FOUND", why = "no such key";
+    } else if (!co_client_allows_key(client, req.key_id) || !co_client_allows_chain(client, s->key.chain_type)) {
+        code = "FORBIDDEN", why = "this API key may not sign with that key";
     } else if (strcmp(s->key.status, "Active") != 0 || !s->key.has_public_key) {
         snprintf(because, sizeof because, "the key is %s, not Active", s->key.status);
         code = "KEY_NOT_ACTIVE", why = because;
@@ -918,9 +962,16 @@ static int coordinator_on_start(svc_service *svc) {
         svc_log(SVC_LOG_ERROR, err, "{s:s}", "fix", "node.identity_key_file / node.roster_file");
         return -1;
     }
+    c->clients = co_clients_new(svc_config_str(cfg, "api.secret_key"), err, sizeof err);
+    if (c->clients == NULL) {
+        svc_log(SVC_LOG_ERROR, err, "{s:s}", "fix", "api.secret_key / MPC_API_SECRET_KEY");
+        return -1;
+    }
     svc_metrics *m = svc_service_metrics(svc);
     c->results_ok = svc_metrics_counter(m, "mpc_results_total", "Results published", "status=\"succeeded\"");
     c->results_failed = svc_metrics_counter(m, "mpc_results_total", "Results published", "status=\"failed\"");
+    c->unauthenticated = svc_metrics_counter(m, "mpc_requests_unauthenticated_total",
+                                             "Request records refused for a missing or bad auth (dead-lettered)", NULL);
     c->retries = svc_metrics_counter(m, "mpc_session_retries_total", "Sessions retried with another subset", NULL);
     c->handling = svc_metrics_histogram(m, "mpc_request_handling_seconds",
                                         "Time the coordinator spends admitting one sign request record", NULL,
@@ -949,6 +1000,7 @@ static void coordinator_on_stop(svc_service *svc) {
     }
     svc_kafka_close(c->tail, 1000);
     rounds_node_free(c->rounds);
+    co_clients_free(c->clients);
     pl_offsets_free(c->offsets);
     mpc_engine_ctx_free(c->ctx);
     free(c);

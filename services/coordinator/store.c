@@ -34,7 +34,7 @@ int co_key_load(PGconn *db, const char *key_id, co_key *out) {
     const char *p[] = {key_id};
     PGresult *r = run(db,
                       "SELECT protocol, status, chain_type, coalesce(public_key, ''), threshold, total_nodes,"
-                      " participants::text FROM keys WHERE key_id = $1",
+                      " participants::text FROM keys WHERE key_id = $1 AND deletion_date IS NULL",
                       1, p, PGRES_TUPLES_OK);
     if (r == NULL) return -1;
     if (PQntuples(r) == 0) {

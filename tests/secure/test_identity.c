@@ -218,7 +218,7 @@ static void roster(mpc_engine_ctx *ctx, const char *dir) {
         {"3", "participant", NULL, NULL, NULL, NULL, "node 3: public_key must be"},
     };
     char uncompressed[70], nothex[70];
-    snprintf(uncompressed, sizeof uncompressed, "04%s", hex[1] + 2);
+    snprintf(uncompressed, sizeof uncompressed, "04%.64s", hex[1] + 2);
     snprintf(nothex, sizeof nothex, "%.64sxx", hex[1]);
     cases[10].key1 = uncompressed;
     cases[12].key1 = nothex;
