@@ -35,6 +35,7 @@
 #include "pipeline/session.h"
 #include "pipeline/tracker.h"
 #include "rounds/rounds.h"
+#include "chain/chain.h"
 #include "clients.h"
 #include "store.h"
 #include "svc/dlq.h"
@@ -183,6 +184,7 @@ static void publish_result(svc_service *svc, coordinator *c, const char *request
             rec.public_key = (mpc_bytes){pk, 33};
         }
         rec.key_id = (char *)json_string_value(json_object_get(result, "key_id"));
+        rec.address = (char *)json_string_value(json_object_get(result, "address"));
         rec.session_id = (char *)json_string_value(json_object_get(result, "session_id"));
         size_t i;
         json_t *v;
@@ -441,10 +443,19 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
     if (d->kind == PL_KIND_KEYGEN) {
         if (st == PL_TRACK_SUCCEEDED) {
             hex(pkhex, pl_tracker_group_key(s->tracker), 33);
-            co_key_activate(db, d->key_id, pkhex);
-            json_array_append_new(rows, json_pack("{s:s,s:s,s:{s:s,s:s,s:n,s:s,s:O},s:n,s:n}", "request_id",
+            /* The key's address on its chain (lib/chain); none for plain
+             * FROST or a chain the library does not know. */
+            char address[MPC_CHAIN_ADDRESS_MAX];
+            mpc_chain_status as = mpc_chain_address(s->key.chain_type, d->protocol, pl_tracker_group_key(s->tracker),
+                                                    address, sizeof address);
+            if (as != MPC_CHAIN_OK && as != MPC_CHAIN_NO_ADDRESS)
+                svc_log(SVC_LOG_WARN, "no address for the new key", "{s:s,s:s,s:s}", "key_id", d->key_id,
+                        "chain_type", s->key.chain_type, "reason", mpc_chain_status_str(as));
+            co_key_activate(db, d->key_id, pkhex, as == MPC_CHAIN_OK ? address : NULL);
+            json_array_append_new(rows, json_pack("{s:s,s:s,s:{s:s,s:s,s:s?,s:s,s:O},s:n,s:n}", "request_id",
                                                   s->keygen_request, "status", "succeeded", "result", "key_id",
-                                                  d->key_id, "public_key", pkhex, "address", "session_id",
+                                                  d->key_id, "public_key", pkhex, "address",
+                                                  as == MPC_CHAIN_OK ? address : NULL, "session_id",
                                                   d->session_id, "participants", parts, "error_code",
                                                   "error_message"));
         } else {

@@ -90,12 +90,12 @@ int co_key_insert_generating(PGconn *db, const co_key *k, const char *request_id
     return rc;
 }
 
-int co_key_activate(PGconn *db, const char *key_id, const char *public_key_hex) {
-    const char *p[] = {key_id, public_key_hex};
+int co_key_activate(PGconn *db, const char *key_id, const char *public_key_hex, const char *address) {
+    const char *p[] = {key_id, public_key_hex, address};
     return run_command(db,
-                       "UPDATE keys SET public_key = $2, status = 'Active', updated_at = now()"
+                       "UPDATE keys SET public_key = $2, address = $3, status = 'Active', updated_at = now()"
                        " WHERE key_id = $1 AND status = 'Generating'",
-                       2, p);
+                       3, p);
 }
 
 int co_key_fail(PGconn *db, const char *key_id) {

@@ -34,8 +34,9 @@ int co_key_load(PGconn *db, const char *key_id, co_key *out);
 /* Inserts a key being generated (status Generating) unless it exists. */
 int co_key_insert_generating(PGconn *db, const co_key *k, const char *request_id);
 
-/* Marks a generated key Active with its public key (hex). */
-int co_key_activate(PGconn *db, const char *key_id, const char *public_key_hex);
+/* Marks a generated key Active with its public key (hex) and its address
+ * on its chain (NULL: none). */
+int co_key_activate(PGconn *db, const char *key_id, const char *public_key_hex, const char *address);
 /* Marks a key whose generation failed. */
 int co_key_fail(PGconn *db, const char *key_id);
 
