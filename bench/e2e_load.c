@@ -4,7 +4,9 @@
  * would (docs/messages.md): it writes SignRequest records, each carrying an
  * Auth made with an API key, to mpc.sign.requests and reads mpc.results.
  * Every signature is checked before it counts: BIP-340 signatures through
- * libsecp256k1's own verifier, RFC 9591 ones with the engine's verifier.
+ * libsecp256k1's own verifier, ECDSA ones (GG18/GG20) with libsecp256k1's
+ * verifier and key recovery from the recovery id, RFC 9591 ones with the
+ * engine's verifier.
  *
  *   e2e_load --brokers H:P --api-key-id ID --api-secret SECRET
  *            [--key-id KEY | --keygen PROTOCOL:T:N]
@@ -25,6 +27,7 @@
 #include <math.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
+#include <secp256k1_recovery.h>
 #include <secp256k1_schnorrsig.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +115,27 @@ static void random_id(bench *b, char *out, size_t n, const char *what, size_t i)
 
 /* ---- results ----------------------------------------------------------- */
 
+/* ECDSA (GG18/GG20): r||s verifies under the group key with libsecp256k1
+ * (which also insists on low S), and the recovery id recovers that key. */
+static int verify_ecdsa(bench *b, const mpc_result *r, const request *q) {
+    secp256k1_pubkey pk, recovered;
+    secp256k1_ecdsa_signature sig;
+    secp256k1_ecdsa_recoverable_signature rsig;
+    if (r->signature.len != 64 || !r->has_recovery_id || r->recovery_id < 0 || r->recovery_id > 3) return 0;
+    if (!secp256k1_ec_pubkey_parse(b->secp, &pk, b->public_key, 33) ||
+        !secp256k1_ecdsa_signature_parse_compact(b->secp, &sig, r->signature.data) ||
+        !secp256k1_ecdsa_verify(b->secp, &sig, q->msg, &pk))
+        return 0;
+    if (!secp256k1_ecdsa_recoverable_signature_parse_compact(b->secp, &rsig, r->signature.data, r->recovery_id) ||
+        !secp256k1_ecdsa_recover(b->secp, &recovered, &rsig, q->msg))
+        return 0;
+    unsigned char a[33], c[33];
+    size_t la = 33, lc = 33;
+    return secp256k1_ec_pubkey_serialize(b->secp, a, &la, &pk, SECP256K1_EC_COMPRESSED) &&
+           secp256k1_ec_pubkey_serialize(b->secp, c, &lc, &recovered, SECP256K1_EC_COMPRESSED) &&
+           memcmp(a, c, 33) == 0;
+}
+
 static int verify(bench *b, const mpc_result *r, const request *q) {
     if (r->signature.data == NULL) return 0;
     if (strcmp(b->protocol, "frost-bip340") == 0) {
@@ -120,6 +144,7 @@ static int verify(bench *b, const mpc_result *r, const request *q) {
         if (!secp256k1_xonly_pubkey_parse(b->secp, &xonly, b->public_key + 1)) return 0;
         return secp256k1_schnorrsig_verify(b->secp, r->signature.data, q->msg, 32, &xonly);
     }
+    if (strcmp(b->protocol, "gg18") == 0 || strcmp(b->protocol, "gg20") == 0) return verify_ecdsa(b, r, q);
     mpc_point y;
     if (!mpc_point_parse(b->ctx, &y, b->public_key)) return 0;
     return frost_verify(b->ctx, FROST_VARIANT_RFC9591, r->signature.data, r->signature.len, &y, q->msg, 32);
