@@ -40,6 +40,7 @@ key_id=$(field "$tmp/key.json" result.key_id)
 public_key=$(field "$tmp/key.json" result.public_key)
 echo "  key        $key_id"
 echo "  public key $public_key (held by nobody: nodes 1, 2, 3 each have a share)"
+echo "  address    $(field "$tmp/key.json" result.address) (Taproot, BIP-86 key path)"
 
 message=$(printf 'withdraw 0.5 BTC to bc1p-demo' | sha256sum | cut -d' ' -f1)
 echo "signing the hash $message ..."
