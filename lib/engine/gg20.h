@@ -51,6 +51,14 @@ void gg20_presig_free(gg20_presig *ps);
 /* Returns: 1 if ps is unused (magic intact). */
 int gg20_presig_valid(const gg20_presig *ps);
 
+/* Public part of an unused presignature, for the pool's bookkeeping: its
+ * nonce point R and group key Y (33-byte compressed each) and the signer
+ * ids (ascending, at most GG_MAX_PARTIES, written to ids; count in *nids).
+ * Returns: MPC_OK, or MPC_ERR_NONCE_USED when ps was used or wiped. */
+MPC_WUR mpc_err_code gg20_presig_public(const mpc_engine_ctx *ctx, const gg20_presig *ps,
+                                        unsigned char R33[33], unsigned char Y33[33], uint16_t *ids,
+                                        size_t *nids);
+
 /* Durable-pool encoding, SECRET (encrypt at rest; see the header comment):
  * u32 magic | u8 version | u16 self | u16 m | m x id | Y | R | k_i | sigma_i |
  * m x (Rbar_j | S_j). Returns: MPC_OK, MPC_ERR_NONCE_USED, MPC_ERR_NOMEM. */

@@ -820,6 +820,16 @@ void gg20_presig_free(gg20_presig *ps) {
 
 int gg20_presig_valid(const gg20_presig *ps) { return ps != NULL && ps->magic == PRESIG_MAGIC; }
 
+mpc_err_code gg20_presig_public(const mpc_engine_ctx *ctx, const gg20_presig *ps, unsigned char R33[33],
+                                unsigned char Y33[33], uint16_t *ids, size_t *nids) {
+    MPC_ARG_CHECK(ctx != NULL && ps != NULL && R33 != NULL && Y33 != NULL && ids != NULL && nids != NULL);
+    if (!gg20_presig_valid(ps) || !mpc_point_serialize(ctx, R33, &ps->R) || !mpc_point_serialize(ctx, Y33, &ps->Y))
+        return MPC_ERR_NONCE_USED;
+    memcpy(ids, ps->ids, ps->ns * sizeof *ids);
+    *nids = ps->ns;
+    return MPC_OK;
+}
+
 mpc_err_code gg20_presig_serialize(const mpc_engine_ctx *ctx, const gg20_presig *ps,
                                    unsigned char **out, size_t *len) {
     MPC_ARG_CHECK(ctx != NULL && ps != NULL && out != NULL && len != NULL);

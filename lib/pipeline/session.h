@@ -6,6 +6,13 @@
  * range, participants distinct and enough of them, messages well formed.
  * Pure: no I/O. Ownership: pl_session_decode fills a struct that owns its
  * members; release with pl_session_clear.
+ *
+ * Kinds: "keygen" (no items), "sign" (items carry the messages) and
+ * "presign" (GG20 presignatures for a pool: each item's request_id is the
+ * presignature id the coordinator assigned, and it carries no message).
+ * GG20 sign items may name the pooled presignature they consume
+ * (presig_id); without one the signers presign inline and sign at once.
+ * chain_type (optional, GG only) selects the digest of `raw` messages.
  */
 #ifndef MPC_PIPELINE_SESSION_H
 #define MPC_PIPELINE_SESSION_H
@@ -17,14 +24,16 @@
 #define PL_MAX_PARTIES 255
 #define PL_MAX_ITEMS 1000
 #define PL_MAX_RAW_MESSAGE 4096
+#define PL_MAX_CHAIN_LEN 63
 
-typedef enum { PL_KIND_SIGN = 0, PL_KIND_KEYGEN = 1 } pl_session_kind;
+typedef enum { PL_KIND_SIGN = 0, PL_KIND_KEYGEN = 1, PL_KIND_PRESIGN = 2 } pl_session_kind;
 
 typedef struct {
     char request_id[PL_MAX_ID_LEN + 1];
     unsigned char *message; /* owned */
     size_t message_len;
     int is_hash;            /* message_type "hash" (exactly 32 bytes) vs "raw" */
+    char presig_id[PL_MAX_ID_LEN + 1]; /* gg20 sign: pooled presignature to use ("" = inline) */
 } pl_item;
 
 typedef struct {
@@ -32,6 +41,7 @@ typedef struct {
     pl_session_kind kind;
     char protocol[16];      /* "frost" | "frost-bip340" | "gg18" | "gg20" */
     char key_id[PL_MAX_ID_LEN + 1]; /* the key signed with / being created */
+    char chain_type[PL_MAX_CHAIN_LEN + 1]; /* "" or the key's chain (digest of raw GG messages) */
     uint16_t threshold, total_nodes;
     uint16_t participants[PL_MAX_PARTIES]; /* ascending */
     size_t nparticipants;
@@ -53,6 +63,12 @@ int pl_session_decode(const char *json, size_t len, pl_session *out, char *err, 
     __attribute__((warn_unused_result));
 
 void pl_session_clear(pl_session *s);
+
+/* The engine's 32-byte session id of item `index` of a session (or of the
+ * whole session when index < 0):
+ * SHA-256("mpc.v1.engine-session" || session_id || be32(index)).
+ * Aborts if SHA-256 is unavailable (never with the default provider). */
+void pl_engine_session_id(unsigned char out[32], const char *session_id, long index);
 
 /* 1 if id is one of s's participants. */
 int pl_session_has(const pl_session *s, uint16_t id);

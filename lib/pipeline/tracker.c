@@ -7,6 +7,7 @@
 
 #include "engine/frost.h"
 #include "engine/point.h"
+#include "pipeline/ecdsa_sig.h"
 
 struct pl_tracker {
     const mpc_engine_ctx *ctx;
@@ -16,9 +17,9 @@ struct pl_tracker {
     int64_t deadline_ms;
     pl_track_state state;
     uint8_t rounds_seen[PL_MAX_PARTIES + 1]; /* highest round seen per node id */
-    uint8_t reported[PL_MAX_PARTIES + 1];    /* keygen: output received */
-    unsigned char keygen_key[33];
-    int keygen_key_set;
+    uint8_t reported[PL_MAX_PARTIES + 1];    /* keygen, presign: output received */
+    unsigned char *agreed;                   /* keygen: the group key; presign: every R (33 bytes each) */
+    size_t agreed_len;
     unsigned char *sigs; /* signing: the winning output, owned */
     size_t sigs_len;
     const unsigned char **sig_ptr;
@@ -38,7 +39,7 @@ static int copy_session(pl_session *dst, const pl_session *src) {
         dst->items[i] = src->items[i];
         dst->items[i].message = malloc(src->items[i].message_len ? src->items[i].message_len : 1);
         if (dst->items[i].message == NULL) return -1;
-        memcpy(dst->items[i].message, src->items[i].message, src->items[i].message_len);
+        if (src->items[i].message_len) memcpy(dst->items[i].message, src->items[i].message, src->items[i].message_len);
         dst->nitems = i + 1;
     }
     return 0;
@@ -51,7 +52,7 @@ pl_tracker *pl_tracker_new(const mpc_engine_ctx *ctx, const pl_session *desc, co
     t->ctx = ctx;
     t->deadline_ms = now_ms + timeout_ms;
     if (copy_session(&t->desc, desc) != 0) goto fail;
-    if (desc->kind == PL_KIND_SIGN) {
+    if (desc->kind != PL_KIND_KEYGEN) {
         if (group_key33 == NULL || !mpc_point_parse(ctx, &t->group_key, group_key33)) goto fail;
         t->has_key = 1;
         t->sig_ptr = calloc(desc->nitems, sizeof *t->sig_ptr);
@@ -68,6 +69,7 @@ void pl_tracker_free(pl_tracker *t) {
     if (t == NULL) return;
     pl_session_clear(&t->desc);
     free(t->sigs);
+    free(t->agreed);
     free(t->sig_ptr);
     free(t->sig_len);
     free(t);
@@ -94,30 +96,51 @@ static int verify_item(const pl_tracker *t, const pl_item *it, const unsigned ch
         return frost_verify(t->ctx, FROST_VARIANT_RFC9591, sig, len, &t->group_key, it->message, it->message_len);
     if (strcmp(t->desc.protocol, "frost-bip340") == 0)
         return frost_verify(t->ctx, FROST_VARIANT_BIP340, sig, len, &t->group_key, it->message, it->message_len);
-    return 0; /* ECDSA protocols verify through their own module (issue 5) */
+    unsigned char digest[32];
+    if (pl_is_ecdsa(t->desc.protocol) && pl_item_digest(&t->desc, it, digest) == 0)
+        return pl_ecdsa_check(t->ctx, &t->group_key, digest, sig, len);
+    return 0;
+}
+
+/* Keygen and presign: every participant must report the same points (the
+ * group key; every presignature's R). Same return values as
+ * pl_tracker_output. */
+static int agree(pl_tracker *t, uint16_t from, const unsigned char *payload, size_t len) {
+    if (t->reported[from]) return 0;
+    size_t want = t->desc.kind == PL_KIND_KEYGEN ? 33 : 33 * t->desc.nitems;
+    int ok = len == want;
+    for (size_t off = 0; ok && off < len; off += 33) {
+        mpc_point p;
+        ok = mpc_point_parse(t->ctx, &p, payload + off);
+    }
+    if (!ok) {
+        t->culprit = from;
+        return -1;
+    }
+    if (t->agreed && memcmp(t->agreed, payload, len) != 0) {
+        fail(t, "PROTOCOL_ABORT", 0,
+             t->desc.kind == PL_KIND_KEYGEN ? "participants disagree on the generated public key"
+                                            : "participants disagree on the presignatures");
+        return -1;
+    }
+    if (t->agreed == NULL) {
+        if ((t->agreed = malloc(len)) == NULL) {
+            fail(t, "INTERNAL", 0, "out of memory");
+            return 0;
+        }
+        memcpy(t->agreed, payload, len);
+        t->agreed_len = len;
+    }
+    t->reported[from] = 1;
+    size_t n = 0;
+    for (size_t i = 0; i < t->desc.nparticipants; i++) n += t->reported[t->desc.participants[i]];
+    if (n == t->desc.nparticipants) t->state = PL_TRACK_SUCCEEDED;
+    return 1;
 }
 
 int pl_tracker_output(pl_tracker *t, uint16_t from, const unsigned char *payload, size_t len) {
     if (t->state != PL_TRACK_RUNNING || from > PL_MAX_PARTIES || !pl_session_has(&t->desc, from)) return 0;
-    if (t->desc.kind == PL_KIND_KEYGEN) {
-        if (t->reported[from]) return 0;
-        mpc_point p;
-        if (len != 33 || !mpc_point_parse(t->ctx, &p, payload)) {
-            t->culprit = from;
-            return -1;
-        }
-        if (t->keygen_key_set && memcmp(t->keygen_key, payload, 33) != 0) {
-            fail(t, "PROTOCOL_ABORT", 0, "participants disagree on the generated public key");
-            return -1;
-        }
-        memcpy(t->keygen_key, payload, 33);
-        t->keygen_key_set = 1;
-        t->reported[from] = 1;
-        size_t n = 0;
-        for (size_t i = 0; i < t->desc.nparticipants; i++) n += t->reported[t->desc.participants[i]];
-        if (n == t->desc.nparticipants) t->state = PL_TRACK_SUCCEEDED;
-        return 1;
-    }
+    if (t->desc.kind != PL_KIND_SIGN) return agree(t, from, payload, len);
     if (pl_sigs_decode(payload, len, t->desc.nitems, t->sig_ptr, t->sig_len) != 0) {
         t->culprit = from;
         return -1;
@@ -187,7 +210,11 @@ const unsigned char *pl_tracker_signature(const pl_tracker *t, size_t item, size
 }
 
 const unsigned char *pl_tracker_group_key(const pl_tracker *t) {
-    return t->state == PL_TRACK_SUCCEEDED && t->desc.kind == PL_KIND_KEYGEN ? t->keygen_key : NULL;
+    return t->state == PL_TRACK_SUCCEEDED && t->desc.kind == PL_KIND_KEYGEN ? t->agreed : NULL;
+}
+
+const unsigned char *pl_tracker_presig_points(const pl_tracker *t) {
+    return t->state == PL_TRACK_SUCCEEDED && t->desc.kind == PL_KIND_PRESIGN ? t->agreed : NULL;
 }
 
 uint16_t pl_tracker_decider(const pl_tracker *t) { return t->decider; }

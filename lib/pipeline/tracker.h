@@ -7,7 +7,11 @@
  *     key's group public key wins (each signer aggregates for itself); an
  *     output that does not verify is a lie, and its sender is recorded as
  *     culprit but the session goes on waiting for an honest one;
+ *     GG18/GG20 outputs are r || s || recovery id per item, checked as
+ *     lib/pipeline/ecdsa_sig.h says (low-S, verifies, recovers the key);
  *   - keygen: every participant must report the same group public key;
+ *   - presign (GG20 pool): every participant must report the same R point
+ *     of every presignature (33 bytes each, in item order);
  *   - an `abort` from a participant ends the session with its culprit;
  *   - the deadline passes: the participants that fell behind (sent fewer
  *     rounds than the furthest one) are reported as silent.
@@ -28,7 +32,7 @@ typedef enum { PL_TRACK_RUNNING = 0, PL_TRACK_SUCCEEDED, PL_TRACK_FAILED } pl_tr
 typedef struct pl_tracker pl_tracker;
 
 /* desc: the session as announced (copied). group_key33: the key's
- * compressed public key for signing sessions, NULL for keygen.
+ * compressed public key for signing and presign sessions, NULL for keygen.
  * Returns NULL on invalid input or no memory. */
 pl_tracker *pl_tracker_new(const mpc_engine_ctx *ctx, const pl_session *desc, const unsigned char *group_key33,
                            int64_t now_ms, int64_t timeout_ms) __attribute__((warn_unused_result));
@@ -59,6 +63,8 @@ pl_track_state pl_tracker_state(const pl_tracker *t);
 const unsigned char *pl_tracker_signature(const pl_tracker *t, size_t item, size_t *len);
 /* After SUCCEEDED (keygen): the agreed 33-byte group public key. */
 const unsigned char *pl_tracker_group_key(const pl_tracker *t);
+/* After SUCCEEDED (presign): 33 x nitems bytes, the agreed R of each item. */
+const unsigned char *pl_tracker_presig_points(const pl_tracker *t);
 /* The participant whose output decided the session (0 for keygen). */
 uint16_t pl_tracker_decider(const pl_tracker *t);
 

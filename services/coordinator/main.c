@@ -33,7 +33,9 @@
 #include "pipeline/offsets.h"
 #include "pipeline/request_hash.h"
 #include "pipeline/session.h"
+#include "pipeline/ecdsa_sig.h"
 #include "pipeline/tracker.h"
+#include "presign.h"
 #include "rounds/rounds.h"
 #include "chain/chain.h"
 #include "clients.h"
@@ -93,6 +95,7 @@ typedef struct {
         int64_t loaded_ms;
     } keys[KEY_CACHE_SLOTS];
     int64_t next_cancel_check_ms;
+    co_presign *presign; /* GG hooks and the GG20 presignature pool */
     svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding, *unauthenticated;
 } coordinator;
 
@@ -113,6 +116,7 @@ static const svc_config_entry coordinator_settings[] = {
     {"session.node_wait_ms", SVC_CFG_INT, "MPC_SESSION_NODE_WAIT_MS", "5000", 0, 60000, 0,
      "A request that finds too few live nodes is held this long (from its submission or the coordinator's start)"
      " before it fails with NOT_ENOUGH_PARTICIPANTS"},
+    CO_PRESIGN_SETTINGS
 };
 
 static void hex(char *out, const unsigned char *in, size_t n) {
@@ -161,7 +165,7 @@ static void publish_result(svc_service *svc, coordinator *c, const char *request
     json_t *result = json_object_get(row, "result");
     const char *code = json_string_value(json_object_get(row, "error_code"));
     const char *message = json_string_value(json_object_get(row, "error_message"));
-    unsigned char sig[80], pk[33];
+    unsigned char sig[80], pk[33], der[PL_ECDSA_DER_MAX];
     size_t siglen = 0;
     mpc_result rec = {.request_id = (char *)request_id,
                       .batch_id = (char *)batch_id,
@@ -178,6 +182,14 @@ static void publish_result(svc_service *svc, coordinator *c, const char *request
             for (size_t i = 0; i < siglen; i++) sscanf(s + 2 * i, "%2hhx", &sig[i]);
             rec.signature = (mpc_bytes){sig, siglen};
         }
+        const char *d = json_string_value(json_object_get(result, "signature_der"));
+        if (d && strlen(d) <= 2 * sizeof der) {
+            for (size_t i = 0; i < strlen(d) / 2; i++) sscanf(d + 2 * i, "%2hhx", &der[i]);
+            rec.signature_der = (mpc_bytes){der, strlen(d) / 2};
+        }
+        json_t *recid = json_object_get(result, "recovery_id");
+        rec.has_recovery_id = json_is_integer(recid);
+        rec.recovery_id = (int32_t)json_integer_value(recid);
         const char *p = json_string_value(json_object_get(result, "public_key"));
         if (p && strlen(p) == 66) {
             for (size_t i = 0; i < 33; i++) sscanf(p + 2 * i, "%2hhx", &pk[i]);
@@ -313,8 +325,9 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
     for (size_t i = 0; i < desc->nitems; i++) json_array_append_new(ids, json_string(desc->items[i].request_id));
     char err[256];
     int rc = -1;
-    char *text = pl_session_encode(desc, err, sizeof err);
-    if (text == NULL) {
+    char *text = NULL;
+    if (co_gg_prepare(c->presign, db, desc, s->key.chain_type) != 0) goto out;
+    if ((text = pl_session_encode(desc, err, sizeof err)) == NULL) {
         svc_log(SVC_LOG_ERROR, "cannot describe session", "{s:s}", "error", err);
         goto out;
     }
@@ -322,7 +335,7 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
                          desc->protocol, desc->threshold, desc->total_nodes, parts, s->attempt, ids, c->instance) != 0)
         goto out;
     s->tracker = pl_tracker_new(c->ctx, desc, desc->kind == PL_KIND_SIGN ? s->key.public_key : NULL, svc_wall_ms(),
-                                c->timeout_ms);
+                                co_gg_timeout(c->presign, desc->protocol, c->timeout_ms));
     if (s->tracker == NULL) goto out;
     if (rounds_send(c->rounds, svc_service_kafka(svc), desc->session_id, desc->protocol, 0, 0, "session_start",
                     (unsigned char *)text, strlen(text), err, sizeof err) != 0) {
@@ -473,11 +486,13 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
                 const unsigned char *sig = pl_tracker_signature(s->tracker, i, &len);
                 char sh[161];
                 hex(sh, sig, len);
-                json_array_append_new(
-                    rows, json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:n,s:n,s:s,s:O},s:n,s:n}", "request_id",
-                                    d->items[i].request_id, "status", "succeeded", "result", "key_id", d->key_id,
-                                    "public_key", pk, "signature", sh, "signature_der", "recovery_id", "session_id",
-                                    d->session_id, "participants", parts, "error_code", "error_message"));
+                json_t *row = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:n,s:n,s:s,s:O},s:n,s:n}", "request_id",
+                                        d->items[i].request_id, "status", "succeeded", "result", "key_id", d->key_id,
+                                        "public_key", pk, "signature", sh, "signature_der", "recovery_id",
+                                        "session_id", d->session_id, "participants", parts, "error_code",
+                                        "error_message");
+                if (pl_is_ecdsa(d->protocol)) co_gg_result(c->ctx, json_object_get(row, "result"), sig, len);
+                json_array_append_new(rows, row);
             } else {
                 json_array_append_new(rows, json_pack("{s:s,s:s,s:n,s:s,s:s}", "request_id", d->items[i].request_id,
                                                       "status", "failed", "result", "error_code",
@@ -580,9 +595,10 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
         out = SVC_MSG_DONE;
         goto out;
     }
-    if (strcmp(req.protocol, "frost") != 0 && strcmp(req.protocol, "frost-bip340") != 0) {
+    if (strcmp(req.protocol, "frost") != 0 && strcmp(req.protocol, "frost-bip340") != 0 &&
+        !pl_is_ecdsa(req.protocol)) {
         out = reject_requests(svc, c, ids, "keygen", NULL, "UNSUPPORTED_PROTOCOL",
-                              "this deployment signs with frost and frost-bip340 only") == 0
+                              "protocol must be one of frost, frost-bip340, gg18, gg20") == 0
                   ? SVC_MSG_DONE
                   : SVC_MSG_RETRY;
         goto out;
@@ -877,6 +893,8 @@ static void on_round(svc_service *svc, coordinator *c, const rd_kafka_message_t 
                              culprit >= 0 && culprit <= 255 ? (uint16_t)culprit : 0);
             json_decref(a);
         }
+    } else if (s == NULL) {
+        co_presign_on_round(c->presign, &in);
     }
     rounds_in_free(&in);
 }
@@ -944,6 +962,7 @@ static void coordinator_on_tick(svc_service *svc) {
     }
     json_decref(cancel);
     svc_service_set_active_sessions(svc, c->nsessions);
+    co_presign_tick(c->presign, svc, now);
 }
 
 static void coordinator_on_assign(svc_service *svc, rd_kafka_topic_partition_list_t *parts) {
@@ -995,7 +1014,8 @@ static int coordinator_on_start(svc_service *svc) {
                                     svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
     c->latency = svc_metrics_histogram(m, "mpc_session_seconds", "Session duration, announcement to outcome", NULL,
                                        svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
-    return 0;
+    c->presign = co_presign_new(svc, c->ctx, c->rounds, c->instance);
+    return c->presign ? 0 : -1;
 }
 
 static void coordinator_on_stop(svc_service *svc) {
@@ -1009,6 +1029,7 @@ static void coordinator_on_stop(svc_service *svc) {
         pl_tracker_free(s->tracker);
         free(s);
     }
+    co_presign_free(c->presign);
     svc_kafka_close(c->tail, 1000);
     rounds_node_free(c->rounds);
     co_clients_free(c->clients);

@@ -284,3 +284,57 @@ int co_node_seen(PGconn *db, int node_id, const char *capabilities_json) {
                        " capabilities = excluded.capabilities",
                        2, p);
 }
+
+int co_gg20_keys(PGconn *db, int limit, json_t **out) {
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    const char *p[] = {lim};
+    PGresult *r = run(db,
+                      "SELECT coalesce(json_agg(json_build_object('key_id', key_id, 'threshold', threshold,"
+                      " 'total_nodes', total_nodes, 'participants', participants, 'public_key', public_key))"
+                      ", '[]')::text FROM (SELECT * FROM keys WHERE protocol = 'gg20' AND status = 'Active'"
+                      " AND public_key IS NOT NULL ORDER BY created_at LIMIT $1::int) k",
+                      1, p, PGRES_TUPLES_OK);
+    if (r == NULL) return -1;
+    *out = PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    return *out ? 0 : -1;
+}
+
+long co_presig_ready(PGconn *db, const char *key_id, const char *signers) {
+    const char *p[] = {key_id, signers};
+    PGresult *r = run(db, "SELECT count(*) FROM presignatures WHERE key_id = $1 AND signers = $2 AND status = 'ready'",
+                      2, p, PGRES_TUPLES_OK);
+    if (r == NULL) return -1;
+    long n = PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : -1;
+    PQclear(r);
+    return n;
+}
+
+int co_presig_insert(PGconn *db, json_t *rows) {
+    return run_json(db,
+                    "INSERT INTO presignatures (presig_id, key_id, signers, r_point, presign_session)"
+                    " SELECT x.presig_id, x.key_id, x.signers, x.r_point, x.presign_session"
+                    " FROM jsonb_to_recordset($1::jsonb) AS x(presig_id text, key_id text, signers text,"
+                    " r_point text, presign_session text) ON CONFLICT (presig_id) DO NOTHING",
+                    rows, NULL, NULL);
+}
+
+int co_presig_claim(PGconn *db, const char *key_id, const char *signers, size_t n, const char *session_id,
+                    json_t **ids) {
+    char count[24];
+    snprintf(count, sizeof count, "%zu", n);
+    const char *p[] = {key_id, signers, count, session_id};
+    PGresult *r = run(db,
+                      "WITH c AS (SELECT presig_id FROM presignatures WHERE key_id = $1 AND signers = $2"
+                      " AND status = 'ready' ORDER BY created_at, presig_id LIMIT $3::int FOR UPDATE SKIP LOCKED),"
+                      " enough AS (SELECT count(*) = $3::int AS ok FROM c)"
+                      " UPDATE presignatures p SET status = 'claimed', claimed_session = $4, claimed_at = now()"
+                      " FROM c, enough WHERE p.presig_id = c.presig_id AND enough.ok RETURNING p.presig_id",
+                      4, p, PGRES_TUPLES_OK);
+    if (r == NULL) return -1;
+    *ids = json_array();
+    for (int i = 0; i < PQntuples(r); i++) json_array_append_new(*ids, json_string(PQgetvalue(r, i, 0)));
+    PQclear(r);
+    return 0;
+}

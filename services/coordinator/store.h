@@ -78,4 +78,20 @@ int co_health_get(redisContext *r, const uint16_t *ids, size_t n, int *healthy);
 /* Records a heartbeat in PostgreSQL's nodes table. */
 int co_node_seen(PGconn *db, int node_id, const char *capabilities_json);
 
+/* ---- GG20 presignature pool (sql/V004__presign.sql; docs/ecdsa.md) ---- */
+
+/* Active gg20 keys, at most `limit`: *out is a new JSON array of
+ * {key_id, threshold, total_nodes, participants (array), public_key}. */
+int co_gg20_keys(PGconn *db, int limit, json_t **out);
+/* Ready presignatures of (key_id, signers "1,3"). Returns the count or -1. */
+long co_presig_ready(PGconn *db, const char *key_id, const char *signers);
+/* Adds presignatures: rows is a JSON array of {presig_id, key_id, signers,
+ * r_point, presign_session}; existing ids are left alone. */
+int co_presig_insert(PGconn *db, json_t *rows);
+/* Claims exactly n ready presignatures of (key_id, signers) for session_id
+ * in one statement (FOR UPDATE SKIP LOCKED), or none when fewer are ready.
+ * *ids is a new JSON array of the claimed ids (n or 0 of them). */
+int co_presig_claim(PGconn *db, const char *key_id, const char *signers, size_t n, const char *session_id,
+                    json_t **ids);
+
 #endif

@@ -13,13 +13,16 @@
  *                    sign: send the signatures as `output`
  *   parties fail  -> send `abort` naming the culprit
  *
+ * FROST is driven here; GG18/GG20 sessions (keygen, signing, GG20
+ * presigning, with the Paillier key pool and the durable presignature
+ * store) go through gg.h, which hands back the same batch of parties.
+ *
  * Nonce safety across crashes: before creating a session's parties (which
  * draws its nonces) the session id is recorded in a durable ledger. A
  * session_start seen again after a restart is answered with an abort
  * (RESTARTED) instead of new nonces, and the coordinator starts a new session.
  */
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,7 @@
 #include "engine/frost_dkg.h"
 #include "engine/frost_session.h"
 #include "engine/rng.h"
+#include "gg.h"
 #include "pipeline/batch.h"
 #include "pipeline/session.h"
 #include "rounds/rounds.h"
@@ -41,6 +45,7 @@
 typedef struct psession {
     pl_session desc;
     pl_batch *batch;
+    gg_run *gg; /* GG sessions only */
     int64_t started_ms;
     struct psession *next;
 } psession;
@@ -51,6 +56,7 @@ typedef struct {
     rounds_node *rounds;
     mpc_share_store *shares;
     mpc_ledger *ledger;
+    gg_node *gg;
     psession *sessions;
     int nsessions;
     int self;
@@ -59,7 +65,7 @@ typedef struct {
 } participant;
 
 static const char *const participant_topics[] = {"mpc.rounds"};
-static const char *const participant_capabilities[] = {"frost", "frost-bip340"};
+static const char *const participant_capabilities[] = {"frost", "frost-bip340", "gg18", "gg20"};
 
 static const svc_config_entry participant_settings[] = {
     {"node.id", SVC_CFG_INT, "MPC_NODE_ID", "1", 1, 255, 0, "This participant's node id (1..255), unique per node"},
@@ -75,26 +81,8 @@ static const svc_config_entry participant_settings[] = {
      "Durable record of sessions whose nonces were drawn (never reused after a restart)"},
     {"session.timeout_ms", SVC_CFG_INT, "MPC_SESSION_TIMEOUT_MS", "60000", 1000, 3600000, 0,
      "Forget a session that has not finished after this long"},
+    GG_PARTICIPANT_SETTINGS
 };
-
-/* The engine's 32-byte session id of item `index` (or of the whole keygen
- * when index < 0): SHA-256("mpc.v1.engine-session" || session_id || be32(i)). */
-static void engine_session_id(unsigned char out[32], const char *session_id, long index) {
-    static const char domain[] = "mpc.v1.engine-session";
-    unsigned char be[4] = {(unsigned char)(index >> 24), (unsigned char)(index >> 16), (unsigned char)(index >> 8),
-                           (unsigned char)index};
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    if (c == NULL || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1 ||
-        EVP_DigestUpdate(c, domain, sizeof domain - 1) != 1 ||
-        EVP_DigestUpdate(c, session_id, strlen(session_id)) != 1 ||
-        (index >= 0 && EVP_DigestUpdate(c, be, 4) != 1) || EVP_DigestFinal_ex(c, out, &n) != 1) {
-        /* Never happens with the default provider; fail closed anyway. */
-        fprintf(stderr, "mpc-participant: SHA-256 failed\n");
-        abort();
-    }
-    EVP_MD_CTX_free(c);
-}
 
 static psession *find_session(participant *p, const char *id) {
     for (psession *s = p->sessions; s; s = s->next)
@@ -111,6 +99,7 @@ static void drop_session(svc_service *svc, participant *p, psession *s) {
     }
     rounds_release(p->rounds, s->desc.session_id);
     pl_batch_free(s->batch);
+    gg_run_free(s->gg); /* after the parties that borrow its key package */
     pl_session_clear(&s->desc);
     free(s);
     p->nsessions--;
@@ -143,7 +132,8 @@ static void pump(svc_service *svc, participant *p, psession *s) {
     pl_bundle b;
     int r;
     while ((r = pl_batch_pop(s->batch, &b)) == 1) {
-        send_or_log(svc, p, s->desc.session_id, s->desc.protocol, b.round, b.recipient, "protocol", b.bytes, b.len);
+        send_or_log(svc, p, s->desc.session_id, s->desc.protocol, b.round + gg_run_round_base(s->gg), b.recipient,
+                    "protocol", b.bytes, b.len);
         pl_bundle_free(&b);
     }
     if (r < 0) svc_log(SVC_LOG_ERROR, "engine parties out of step", "{s:s}", "session_id", s->desc.session_id);
@@ -189,6 +179,18 @@ static void settle(svc_service *svc, participant *p, psession *s) {
         mpc_error e = pl_batch_error(s->batch);
         send_abort(svc, p, &s->desc, mpc_err_str(e.code), e.culprit, "protocol check failed");
         svc_counter_add(p->sessions_failed, 1);
+    } else if (s->gg) {
+        const char *code = "INTERNAL";
+        size_t len = 0;
+        unsigned char *out = gg_run_output(p->gg, s->gg, &s->desc, s->batch, &len, &code, why, sizeof why);
+        if (out) {
+            send_or_log(svc, p, s->desc.session_id, s->desc.protocol, 0, 0, "output", out, len);
+            svc_counter_add(p->sessions_done, 1);
+        } else {
+            send_abort(svc, p, &s->desc, code, 0, why);
+            svc_counter_add(p->sessions_failed, 1);
+        }
+        free(out); /* public: a group key, signatures or nonce points */
     } else if (s->desc.kind == PL_KIND_KEYGEN) {
         unsigned char gk[33];
         if (finish_keygen(p, s, gk, why, sizeof why) == 0) {
@@ -225,15 +227,23 @@ static void settle(svc_service *svc, participant *p, psession *s) {
     drop_session(svc, p, s);
 }
 
-/* Builds the parties of a new session. Returns the batch or NULL (why set). */
-static pl_batch *create_parties(participant *p, const pl_session *d, char *why, size_t whylen) {
+/* Builds the parties of a new session. Returns the batch (and, for GG, its
+ * run state) or NULL with an abort code and why. */
+static pl_batch *create_parties(participant *p, const pl_session *d, gg_run **gg, const char **code, char *why,
+                                size_t whylen) {
+    *code = "CANNOT_START";
+    if (gg_handles(d->protocol)) return gg_run_start(p->gg, d, gg, code, why, whylen);
     if (strcmp(d->protocol, "frost") != 0 && strcmp(d->protocol, "frost-bip340") != 0) {
         snprintf(why, whylen, "protocol %.15s is not supported by this node", d->protocol);
         return NULL;
     }
+    if (d->kind == PL_KIND_PRESIGN) {
+        snprintf(why, whylen, "%.15s has no presigning", d->protocol);
+        return NULL;
+    }
     if (d->kind == PL_KIND_KEYGEN) {
         frost_dkg_config cfg = {.self = (uint16_t)p->self, .t = d->threshold, .n = d->total_nodes};
-        engine_session_id(cfg.session, d->session_id, -1);
+        pl_engine_session_id(cfg.session, d->session_id, -1);
         /* Keygen parties are 1..n: the session's participants must be exactly those. */
         for (size_t i = 0; i < d->nparticipants; i++)
             if (d->participants[i] != i + 1) {
@@ -271,7 +281,7 @@ static pl_batch *create_parties(participant *p, const pl_session *d, char *why, 
         frost_session_config cfg = {.variant = variant_of(d->protocol), .key = &kp, .signers = signers,
                                     .nsigners = d->nparticipants, .msg = d->items[made].message,
                                     .msglen = d->items[made].message_len};
-        engine_session_id(cfg.session, d->session_id, (long)made);
+        pl_engine_session_id(cfg.session, d->session_id, (long)made);
         rc = frost_session_new(p->ctx, &parties[made], &cfg);
         if (rc != MPC_OK) {
             snprintf(why, whylen, "cannot start signing: %s", mpc_err_str(rc));
@@ -319,20 +329,24 @@ static void on_session_start(svc_service *svc, participant *p, const rounds_in *
         pl_session_clear(&d);
         return;
     }
-    pl_batch *b = create_parties(p, &d, why, sizeof why);
+    gg_run *gg = NULL;
+    const char *code = "CANNOT_START";
+    pl_batch *b = create_parties(p, &d, &gg, &code, why, sizeof why);
     if (b == NULL) {
-        send_abort(svc, p, &d, "CANNOT_START", 0, why);
+        send_abort(svc, p, &d, code, 0, why);
         pl_session_clear(&d);
         return;
     }
     psession *s = calloc(1, sizeof *s);
     if (s == NULL) {
         pl_batch_free(b);
+        gg_run_free(gg);
         pl_session_clear(&d);
         return;
     }
     s->desc = d;
     s->batch = b;
+    s->gg = gg;
     s->started_ms = svc_wall_ms();
     s->next = p->sessions;
     p->sessions = s;
@@ -346,7 +360,9 @@ static void on_protocol(svc_service *svc, participant *p, const rounds_in *in) {
     psession *s = find_session(p, in->msg.session_id);
     if (s == NULL || !pl_session_has(&s->desc, (uint16_t)in->msg.from)) return;
     mpc_error e;
-    mpc_err_code rc = pl_batch_handle(s->batch, in->plain, in->plain_len, (uint16_t)in->msg.from, &e);
+    mpc_err_code rc = s->gg ? gg_run_handle(p->gg, s->gg, &s->desc, &s->batch, in->plain, in->plain_len,
+                                            (uint16_t)in->msg.from, &e)
+                            : pl_batch_handle(s->batch, in->plain, in->plain_len, (uint16_t)in->msg.from, &e);
     if (rc != MPC_OK && mpc_err_is_rejection(rc)) return;
     if (rc == MPC_OK) pump(svc, p, s);
     settle(svc, p, s);
@@ -415,6 +431,12 @@ static int participant_on_start(svc_service *svc) {
         svc_log(SVC_LOG_ERROR, "cannot open the nonce ledger", "{s:s}", "error", e.message);
         return -1;
     }
+    gg_node_deps gd = {.config = c, .metrics = svc_service_metrics(svc), .ctx = p->ctx, .shares = p->shares,
+                       .ledger = p->ledger, .self = p->self};
+    if ((p->gg = gg_node_new(&gd, err, sizeof err)) == NULL) {
+        svc_log(SVC_LOG_ERROR, "cannot open the GG pools", "{s:s}", "error", err);
+        return -1;
+    }
     svc_metrics *m = svc_service_metrics(svc);
     p->sessions_done = svc_metrics_counter(m, "mpc_participant_sessions_total", "Sessions finished", "result=\"ok\"");
     p->sessions_failed =
@@ -429,6 +451,7 @@ static void participant_on_stop(svc_service *svc) {
     participant *p = svc_service_state(svc);
     if (p == NULL) return;
     while (p->sessions) drop_session(svc, p, p->sessions);
+    gg_node_free(p->gg);
     mpc_ledger_close(p->ledger);
     mpc_share_store_close(p->shares);
     rounds_node_free(p->rounds);

@@ -159,6 +159,22 @@ static void gg20_run(mpc_engine_ctx *ctx, gg_keypkg *kp, const uint16_t *signers
     gg20_presig_free(ps[0]);
     CHECK(gg20_presig_parse(ctx, &ps[0], buf, len) == MPC_OK);
     free(buf);
+    /* the public part agrees across signers: same R and Y, same signer set */
+    for (size_t i = 0; i < ns; i++) {
+        unsigned char R[33], Y[33], R0[33], Y0[33];
+        uint16_t ids[GG_MAX_PARTIES];
+        size_t nids = 0;
+        CHECK(gg20_presig_public(ctx, ps[0], R0, Y0, ids, &nids) == MPC_OK && nids == ns);
+        CHECK(gg20_presig_public(ctx, ps[i], R, Y, ids, &nids) == MPC_OK && nids == ns);
+        CHECK(memcmp(R, R0, 33) == 0 && memcmp(Y, Y0, 33) == 0);
+        for (size_t j = 0; j < ns; j++) {
+            int found = 0;
+            for (size_t k = 0; k < ns; k++) found |= ids[k] == signers[j];
+            CHECK(found && (j == 0 || ids[j - 1] < ids[j]));
+        }
+        unsigned char gk[33];
+        CHECK(mpc_point_serialize(ctx, gk, &kp[0].group_key) && memcmp(Y, gk, 33) == 0);
+    }
     CHECK(mpc_engine_random(ctx, msg, 32) && mpc_engine_random(ctx, sess, 32));
     for (size_t i = 0; i < ns; i++) CHECK(gg20_sign_new(ctx, &p[i], sess, ps[i], msg) == MPC_OK);
     /* single use: the presignature is wiped */

@@ -1,7 +1,11 @@
 /* test_pipeline.c - unit tests for lib/pipeline: a 2-of-3 FROST batch of
  * several items runs to valid signatures through bundles; tampered and
  * malformed bundles are blamed on their sender; session descriptions round
- * trip and every invalid one is refused. */
+ * trip and every invalid one is refused; GG (ECDSA) outputs are accepted
+ * only when low-S, valid and with the right recovery id; presign sessions
+ * need every signer to agree on every R. */
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +16,7 @@
 #include "engine/point.h"
 #include "engine/rng.h"
 #include "pipeline/batch.h"
+#include "pipeline/ecdsa_sig.h"
 #include "pipeline/offsets.h"
 #include "pipeline/session.h"
 #include "pipeline/tracker.h"
@@ -304,6 +309,173 @@ static void test_offsets(void) {
     pl_offsets_free(o);
 }
 
+/* A GG output (r || s || recid) signing digest under a random key, by
+ * libsecp256k1 itself. Out: sig65, pub33. */
+static void ecdsa_output(const mpc_engine_ctx *ctx, const unsigned char digest[32], unsigned char sig65[65],
+                         unsigned char pub33[33]) {
+    const secp256k1_context *sc = mpc_engine_secp(ctx);
+    unsigned char sk[32];
+    secp256k1_pubkey pk;
+    secp256k1_ecdsa_recoverable_signature rs;
+    int recid = 0;
+    size_t len = 33;
+    do CHECK(mpc_engine_random(ctx, sk, 32));
+    while (!secp256k1_ec_seckey_verify(sc, sk));
+    CHECK(secp256k1_ec_pubkey_create(sc, &pk, sk) && secp256k1_ecdsa_sign_recoverable(sc, &rs, digest, sk, NULL, NULL));
+    CHECK(secp256k1_ecdsa_recoverable_signature_serialize_compact(sc, sig65, &recid, &rs));
+    sig65[64] = (unsigned char)recid;
+    CHECK(secp256k1_ec_pubkey_serialize(sc, pub33, &len, &pk, SECP256K1_EC_COMPRESSED));
+}
+
+static void test_ecdsa_tracker(const mpc_engine_ctx *ctx) {
+    unsigned char msgs[2][32], sigs[2][65], pub[33], other[33], scratch[65];
+    CHECK(mpc_engine_random(ctx, msgs[0], 32) && mpc_engine_random(ctx, msgs[1], 32));
+    ecdsa_output(ctx, msgs[0], sigs[0], pub);
+    pl_item item = {.message = msgs[0], .message_len = 32, .is_hash = 1};
+    strcpy(item.request_id, "r0");
+    pl_session desc = {.kind = PL_KIND_SIGN, .threshold = 2, .total_nodes = 3, .participants = {1, 2},
+                       .nparticipants = 2, .attempt = 1, .items = &item, .nitems = 1};
+    strcpy(desc.session_id, "s-e");
+    strcpy(desc.protocol, "gg18");
+    strcpy(desc.key_id, "key_e");
+    const unsigned char *ptrs[1] = {sigs[0]};
+    size_t lens[1] = {65}, outlen = 0;
+    unsigned char *good = pl_sigs_encode(ptrs, lens, 1, &outlen);
+    CHECK(good != NULL);
+    mpc_point Y;
+    unsigned char digest[32];
+    CHECK(mpc_point_parse(ctx, &Y, pub) && pl_item_digest(&desc, &item, digest) == 0);
+    CHECK(pl_ecdsa_check(ctx, &Y, digest, sigs[0], 65));
+    /* wrong recovery id, high S, truncated, other message: refused */
+    memcpy(scratch, sigs[0], 65);
+    scratch[64] ^= 1;
+    CHECK(!pl_ecdsa_check(ctx, &Y, digest, scratch, 65));
+    scratch[64] = 4;
+    CHECK(!pl_ecdsa_check(ctx, &Y, digest, scratch, 65));
+    memcpy(scratch, sigs[0], 65);
+    CHECK(secp256k1_ec_seckey_negate(mpc_engine_secp(ctx), scratch + 32)); /* s -> n - s: high S */
+    scratch[64] ^= 1;                                                       /* the recovery id of (r, n - s) */
+    CHECK(!pl_ecdsa_check(ctx, &Y, digest, scratch, 65));
+    CHECK(!pl_ecdsa_check(ctx, &Y, digest, sigs[0], 64));
+    CHECK(!pl_ecdsa_check(ctx, &Y, msgs[1], sigs[0], 65));
+    unsigned char der[PL_ECDSA_DER_MAX];
+    size_t derlen = 0;
+    CHECK(pl_ecdsa_der(ctx, sigs[0], der, &derlen) && derlen >= 8 && der[0] == 0x30 && der[1] == derlen - 2);
+
+    pl_tracker *t = pl_tracker_new(ctx, &desc, pub, 0, 100);
+    unsigned char *bad = malloc(outlen);
+    memcpy(bad, good, outlen);
+    bad[outlen - 1] ^= 1; /* recovery id */
+    CHECK(pl_tracker_output(t, 2, bad, outlen) == -1 && pl_tracker_culprit(t) == 2);
+    CHECK(pl_tracker_output(t, 1, good, outlen) == 1 && pl_tracker_state(t) == PL_TRACK_SUCCEEDED);
+    size_t l = 0;
+    CHECK(memcmp(pl_tracker_signature(t, 0, &l), sigs[0], 65) == 0 && l == 65);
+    pl_tracker_free(t);
+    /* Under another key, or as FROST: refused. */
+    ecdsa_output(ctx, msgs[1], sigs[1], other);
+    t = pl_tracker_new(ctx, &desc, other, 0, 100);
+    CHECK(pl_tracker_output(t, 1, good, outlen) == -1);
+    pl_tracker_free(t);
+    strcpy(desc.protocol, "frost");
+    t = pl_tracker_new(ctx, &desc, pub, 0, 100);
+    CHECK(pl_tracker_output(t, 1, good, outlen) == -1);
+    pl_tracker_free(t);
+
+    /* raw messages: digest by chain; unknown chain refused */
+    strcpy(desc.protocol, "gg20");
+    pl_item raw = {.message = (unsigned char *)"hello", .message_len = 5, .is_hash = 0};
+    strcpy(desc.chain_type, "bitcoin");
+    unsigned char d1[32], d2[32];
+    CHECK(pl_item_digest(&desc, &raw, d1) == 0);
+    strcpy(desc.chain_type, "ethereum");
+    CHECK(pl_item_digest(&desc, &raw, d2) == 0 && memcmp(d1, d2, 32) != 0);
+    static const unsigned char sha_hello[4] = {0x2c, 0xf2, 0x4d, 0xba}; /* SHA-256("hello") */
+    static const unsigned char keccak_hello[4] = {0x1c, 0x8a, 0xff, 0x95}; /* Keccak-256("hello") */
+    CHECK(memcmp(d1, sha_hello, 4) == 0 && memcmp(d2, keccak_hello, 4) == 0);
+    strcpy(desc.chain_type, "");
+    CHECK(pl_item_digest(&desc, &raw, d1) == -1);
+
+    /* Presign: every signer reports the same R of every item. */
+    pl_item pitems[2] = {{.request_id = "ps-x.0"}, {.request_id = "ps-x.1"}};
+    pl_session ps = {.kind = PL_KIND_PRESIGN, .threshold = 2, .total_nodes = 3, .participants = {1, 3},
+                     .nparticipants = 2, .attempt = 1, .items = pitems, .nitems = 2};
+    strcpy(ps.session_id, "ps-x");
+    strcpy(ps.protocol, "gg20");
+    strcpy(ps.key_id, "key_e");
+    unsigned char points[66], points2[66];
+    memcpy(points, pub, 33);
+    memcpy(points + 33, other, 33);
+    memcpy(points2, other, 33);
+    memcpy(points2 + 33, pub, 33);
+    t = pl_tracker_new(ctx, &ps, pub, 0, 100);
+    CHECK(pl_tracker_output(t, 1, points, 33) == -1);        /* one point for two items */
+    CHECK(pl_tracker_output(t, 1, points, 66) == 1 && pl_tracker_state(t) == PL_TRACK_RUNNING);
+    CHECK(pl_tracker_presig_points(t) == NULL);
+    CHECK(pl_tracker_output(t, 3, points, 66) == 1 && pl_tracker_state(t) == PL_TRACK_SUCCEEDED);
+    CHECK(memcmp(pl_tracker_presig_points(t), points, 66) == 0);
+    pl_tracker_free(t);
+    t = pl_tracker_new(ctx, &ps, pub, 0, 100);
+    CHECK(pl_tracker_output(t, 1, points, 66) == 1 && pl_tracker_output(t, 3, points2, 66) == -1);
+    CHECK(pl_tracker_state(t) == PL_TRACK_FAILED);
+    pl_tracker_free(t);
+    free(bad);
+    free(good);
+}
+
+static void test_gg_session_json(void) {
+    char err[200];
+    unsigned char m[32] = {7};
+    pl_item items[2] = {{.message = m, .message_len = 32, .is_hash = 1}, {.message = m, .message_len = 3}};
+    strcpy(items[0].request_id, "r1");
+    strcpy(items[1].request_id, "r2");
+    strcpy(items[0].presig_id, "ps-1.0");
+    strcpy(items[1].presig_id, "ps-1.1");
+    pl_session s = {.kind = PL_KIND_SIGN, .threshold = 2, .total_nodes = 3, .participants = {1, 3},
+                    .nparticipants = 2, .attempt = 1, .items = items, .nitems = 2};
+    strcpy(s.session_id, "s-g");
+    strcpy(s.protocol, "gg20");
+    strcpy(s.key_id, "key_g");
+    strcpy(s.chain_type, "ethereum");
+    char *json = pl_session_encode(&s, err, sizeof err);
+    pl_session d;
+    CHECK(json && pl_session_decode(json, strlen(json), &d, err, sizeof err) == 0);
+    CHECK(strcmp(d.chain_type, "ethereum") == 0 && strcmp(d.items[1].presig_id, "ps-1.1") == 0 && !d.items[1].is_hash);
+    pl_session_clear(&d);
+    free(json);
+    strcpy(s.protocol, "gg18"); /* presignatures are gg20's */
+    CHECK(pl_session_encode(&s, err, sizeof err) == NULL);
+    strcpy(s.protocol, "gg20");
+    strcpy(s.chain_type, "Bad Chain");
+    CHECK(pl_session_encode(&s, err, sizeof err) == NULL);
+    /* Presign sessions: ids only. */
+    pl_item p[1] = {{.request_id = "ps-2.0"}};
+    pl_session ps = {.kind = PL_KIND_PRESIGN, .threshold = 2, .total_nodes = 3, .participants = {1, 2},
+                     .nparticipants = 2, .attempt = 1, .items = p, .nitems = 1};
+    strcpy(ps.session_id, "ps-2");
+    strcpy(ps.protocol, "gg20");
+    strcpy(ps.key_id, "key_g");
+    json = pl_session_encode(&ps, err, sizeof err);
+    CHECK(json && strstr(json, "\"presign\"") && !strstr(json, "message"));
+    CHECK(pl_session_decode(json, strlen(json), &d, err, sizeof err) == 0 && d.kind == PL_KIND_PRESIGN);
+    CHECK(d.nitems == 1 && strcmp(d.items[0].request_id, "ps-2.0") == 0 && d.items[0].message_len == 0);
+    pl_session_clear(&d);
+    free(json);
+    strcpy(ps.protocol, "frost");
+    CHECK(pl_session_encode(&ps, err, sizeof err) == NULL);
+    const char *bad = "{\"session_id\":\"s\",\"kind\":\"presign\",\"protocol\":\"gg20\",\"key_id\":\"k\","
+                      "\"threshold\":2,\"total_nodes\":3,\"participants\":[1,2],\"attempt\":1,"
+                      "\"items\":[{\"request_id\":\"a\",\"message\":\"00\",\"message_type\":\"raw\"}]}";
+    CHECK(pl_session_decode(bad, strlen(bad), &d, err, sizeof err) != 0);
+    /* Engine session ids: distinct per item, stable. */
+    unsigned char a[32], b[32], c[32];
+    pl_engine_session_id(a, "s-1", 0);
+    pl_engine_session_id(b, "s-1", 1);
+    pl_engine_session_id(c, "s-1", 0);
+    CHECK(memcmp(a, b, 32) != 0 && memcmp(a, c, 32) == 0);
+    pl_engine_session_id(c, "s-1", -1);
+    CHECK(memcmp(a, c, 32) != 0);
+}
+
 int main(void) {
     uint64_t seed = (uint64_t)time(NULL);
     const char *env = getenv("MPC_TEST_SEED");
@@ -320,6 +492,8 @@ int main(void) {
     test_tracker(ctx);
     test_offsets();
     test_session_json();
+    test_ecdsa_tracker(ctx);
+    test_gg_session_json();
     mpc_engine_ctx_free(ctx);
     return CHECK_DONE();
 }
