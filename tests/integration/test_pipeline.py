@@ -2,6 +2,7 @@
 Avro records straight onto Kafka, results read from mpc.results, every
 signature checked by an independent verifier (schnorr_ref.py)."""
 import os
+import secrets
 import signal
 import subprocess
 import time
@@ -12,25 +13,35 @@ from confluent_kafka import Consumer, Producer
 
 import mpc_records
 import schnorr_ref
+from api_helpers import create_api_key
 from conftest import Service, http_get
 
 NODES = (1, 2, 3)
 
 
 class Pipeline:
-    """A coordinator and three participants with their own keys and stores."""
+    """A coordinator and `nodes` participants (1..nodes) with their own keys
+    and stores. Given an API key id (and secret; made up when absent), it
+    creates that API client and writes every request record with an Auth
+    made with it (mpc_records.signed), as an outside producer must."""
 
-    def __init__(self, build_dir, stack_env, tmp):
+    def __init__(self, build_dir, stack_env, tmp, extra_env=None, nodes=3, key_id=None, secret=None):
         self.build_dir, self.tmp = build_dir, tmp
+        self.nodes = tuple(range(1, nodes + 1))
+        self.key_id, self.secret = key_id, None
+        if key_id:
+            self.secret = secret or secrets.token_hex(32)
+            create_api_key(build_dir, key_id, "--key-id", key_id, "--secret", self.secret, "--replace",
+                           "--rate-limit", "100000")
         self.keys = os.path.join(tmp, "keys")
         subprocess.run([f"{build_dir}/lib/secure/mpc-keytool", "init-stack", "--dir", self.keys,
-                        "--participants", "3"], check=True, capture_output=True)
+                        "--participants", str(nodes)], check=True, capture_output=True)
         self.env = {**stack_env, "MPC_ROSTER_FILE": f"{self.keys}/roster.json",
-                    "MPC_SESSION_TIMEOUT_MS": "4000", "MPC_LOG_LEVEL": "info"}
+                    "MPC_SESSION_TIMEOUT_MS": "4000", "MPC_LOG_LEVEL": "info", **(extra_env or {})}
         self.coordinator = Service(build_dir, "coordinator", {
             **self.env, "MPC_IDENTITY_KEY_FILE": f"{self.keys}/node-0/identity.key"})
         self.coordinator.proc_group = "mpc-coordinator-it"
-        self.participants = {i: self.start_participant(i) for i in NODES}
+        self.participants = {i: self.start_participant(i) for i in self.nodes}
         self.coordinator.wait_http("/health/ready", 200)
         for p in self.participants.values():
             p.wait_http("/health/ready", 200)
@@ -55,6 +66,12 @@ class Pipeline:
         self.participants[i] = self.start_participant(i)
         self.participants[i].wait_http("/health/ready", 200)
 
+    def encode(self, name, topic, rec):
+        """rec's single-object encoding, with an Auth when the Pipeline has an API key."""
+        if self.key_id:
+            rec = mpc_records.signed(name, rec, topic, self.key_id, self.secret)
+        return rec, mpc_records.encode(name, rec)
+
     def produce(self, topic, key, value):
         self.producer.produce(topic, key=key, value=value)
         assert self.producer.flush(10) == 0
@@ -77,14 +94,14 @@ class Pipeline:
         assert not missing, f"no result for {sorted(missing)[:5]} (+{max(0, len(missing) - 5)})"
         return {i: self.seen[i][-1] for i in ids}
 
-    def keygen(self, protocol, t=2, n=3):
+    def keygen(self, protocol, t=2, n=3, chain_type="bitcoin"):
         rid = "kg-" + uuid.uuid4().hex
         rec = {"request_id": rid, "protocol": protocol, "curve": "secp256k1", "threshold": t, "total_nodes": n,
-               "chain_type": "bitcoin", "participants": [], "metadata": {}, "client_id": "it",
+               "chain_type": chain_type, "participants": [], "metadata": {}, "client_id": self.key_id or "it",
                "submitted_at": int(time.time() * 1000), "auth": None}
         # Heartbeats may not have reached the coordinator yet: retry until the nodes count.
         for _ in range(20):
-            self.produce("mpc.keygen.requests", rid, mpc_records.encode("KeygenRequest", rec))
+            self.produce("mpc.keygen.requests", rid, self.encode("KeygenRequest", "mpc.keygen.requests", rec)[1])
             res = self.wait_results([rid])[rid]
             if res["status"] == "succeeded" or res["error_code"] != "NOT_ENOUGH_PARTICIPANTS":
                 break
@@ -98,8 +115,10 @@ class Pipeline:
                   "derivation_path": None} for m in messages]
         batch_id = batch_id or ("b-" + uuid.uuid4().hex)
         rec = {"request_id": batch_id, "batch_id": batch_id, "key_id": key_id, "items": items,
-               "callback_url": None, "client_id": "it", "submitted_at": int(time.time() * 1000), "auth": None}
-        self.produce("mpc.sign.requests", batch_id, mpc_records.encode("SignRequest", rec))
+               "callback_url": None, "client_id": self.key_id or "it", "submitted_at": int(time.time() * 1000),
+               "auth": None}
+        rec, value = self.encode("SignRequest", "mpc.sign.requests", rec)
+        self.produce("mpc.sign.requests", batch_id, value)
         return items, rec
 
     def stop(self):
@@ -111,7 +130,8 @@ class Pipeline:
 
 @pytest.fixture(scope="module")
 def pipeline(build_dir, stack_env, migrated, tmp_path_factory):
-    p = Pipeline(build_dir, stack_env, str(tmp_path_factory.mktemp("pipeline")))
+    p = Pipeline(build_dir, stack_env, str(tmp_path_factory.mktemp("pipeline")),
+                 key_id="it-pipeline-" + uuid.uuid4().hex[:12])
     yield p
     p.stop()
 
