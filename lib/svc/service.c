@@ -464,6 +464,10 @@ svc_metrics *svc_service_metrics(svc_service *s) { return s->metrics; }
 svc_kafka *svc_service_kafka(svc_service *s) { return s->kafka; }
 svc_pg *svc_service_pg(svc_service *s) { return s->pg; }
 svc_redis *svc_service_redis(svc_service *s) { return s->redis; }
+const char *svc_service_instance(svc_service *s) {
+    return s->instance;
+}
+
 void *svc_service_state(svc_service *s) { return s->state; }
 void svc_service_set_active_sessions(svc_service *s, int n) { atomic_store(&s->active_sessions, n); }
 void svc_service_set_state(svc_service *s, void *state) { s->state = state; }

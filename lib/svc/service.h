@@ -85,6 +85,8 @@ svc_kafka *svc_service_kafka(svc_service *s);
 svc_pg *svc_service_pg(svc_service *s);       /* main-loop thread only */
 svc_redis *svc_service_redis(svc_service *s); /* main-loop thread only */
 void *svc_service_state(svc_service *s);
+/* This process's instance name: service.instance, or host-pid when unset. */
+const char *svc_service_instance(svc_service *s);
 void svc_service_set_state(svc_service *s, void *state);
 /* Active sessions reported in heartbeats (default 0). Thread-safe. */
 void svc_service_set_active_sessions(svc_service *s, int n);

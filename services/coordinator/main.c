@@ -17,7 +17,8 @@
  *      one Result per request is published on mpc.results.
  * The record's Kafka offset is committed only when its session has ended
  * (lib/pipeline/offsets.h), so a coordinator crash redelivers, never loses.
- * Heartbeats (mpc.nodes) keep node:health:<id> in Redis and the nodes table.
+ * Heartbeats (mpc.nodes, read whole by every coordinator through the same
+ * tail) keep node:health:<id> in Redis and the nodes table.
  */
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -96,11 +97,15 @@ typedef struct {
     } keys[KEY_CACHE_SLOTS];
     int64_t next_cancel_check_ms;
     co_presign *presign; /* GG hooks and the GG20 presignature pool */
-    svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding, *unauthenticated;
+    svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding, *unauthenticated, *bad_heartbeats;
 } coordinator;
 
-static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests", "mpc.nodes"};
-static const char *const rounds_topics[] = {ROUNDS_TOPIC};
+static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests"};
+/* Read whole by every coordinator (no group): the rounds of its sessions
+ * land in any partition, and every coordinator must see every heartbeat
+ * (were heartbeats shared out by the group, a crashed coordinator's share
+ * would go unread until the group noticed, and live nodes would look dead). */
+static const char *const tail_topics[] = {ROUNDS_TOPIC, "mpc.nodes"};
 
 static const svc_config_entry coordinator_settings[] = {
     {"node.identity_key_file", SVC_CFG_STRING, "MPC_IDENTITY_KEY_FILE", ".local/keys/node-0/identity.key", 0, 0, 0,
@@ -786,11 +791,16 @@ out:
     return out;
 }
 
-static svc_msg_outcome on_heartbeat(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
+/* A heartbeat from the tail. Every coordinator reads every heartbeat, so an
+ * undecodable one is only counted (the auditor keeps its bytes), not
+ * dead-lettered once per coordinator. */
+static void on_heartbeat(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
     mpc_node_heartbeat hb;
     mpc_codec_error ce;
-    if (mpc_codec_decode_node_heartbeat(msg->payload, msg->len, &hb, &ce) != MPC_CODEC_OK)
-        return reject_record(svc, msg, &ce);
+    if (mpc_codec_decode_node_heartbeat(msg->payload, msg->len, &hb, &ce) != MPC_CODEC_OK) {
+        svc_counter_add(c->bad_heartbeats, 1);
+        return;
+    }
     int64_t now = svc_wall_ms();
     /* Only recent heartbeats of live participants count (a backlog replayed
      * at start must not mark long-dead nodes healthy). */
@@ -818,7 +828,6 @@ static svc_msg_outcome on_heartbeat(svc_service *svc, coordinator *c, const rd_k
         }
     }
     mpc_codec_free_node_heartbeat(&hb);
-    return SVC_MSG_DONE;
 }
 
 static int ensure_tail(svc_service *svc, coordinator *c);
@@ -835,8 +844,7 @@ static svc_msg_outcome coordinator_on_message(svc_service *svc, const rd_kafka_m
         double t0 = svc_mono_seconds();
         out = on_sign(svc, c, msg);
         svc_histogram_observe(c->handling, svc_mono_seconds() - t0);
-    } else if (strcmp(topic, "mpc.keygen.requests") == 0) out = on_keygen(svc, c, msg);
-    else out = on_heartbeat(svc, c, msg);
+    } else out = on_keygen(svc, c, msg);
     if (out == SVC_MSG_RETRY) pl_offsets_cancel(c->offsets, topic, msg->partition, msg->offset);
     else if (out == SVC_MSG_DONE) finish_offset(svc, c, topic, msg->partition, msg->offset);
     return out == SVC_MSG_RETRY ? SVC_MSG_RETRY : SVC_MSG_PENDING;
@@ -910,8 +918,8 @@ static int ensure_tail(svc_service *svc, coordinator *c) {
                             .security_protocol = svc_config_str(cfg, "kafka.security_protocol"),
                             .ssl_ca_location = svc_config_str(cfg, "kafka.ssl_ca_location"),
                             .linger_ms = 0,
-                            .topics = rounds_topics,
-                            .ntopics = 1};
+                            .topics = tail_topics,
+                            .ntopics = sizeof tail_topics / sizeof tail_topics[0]};
     char err[512];
     c->tail = svc_kafka_tail_new(&ko, 5000, err, sizeof err);
     if (c->tail == NULL) svc_log(SVC_LOG_WARN, "cannot follow mpc.rounds yet", "{s:s}", "error", err);
@@ -924,7 +932,11 @@ static void coordinator_on_tick(svc_service *svc) {
     for (int i = 0; i < 2000; i++) {
         rd_kafka_message_t *m = svc_kafka_consume(c->tail, 0);
         if (m == NULL) break;
-        on_round(svc, c, m);
+        if (!m->err && strcmp(rd_kafka_topic_name(m->rkt), "mpc.nodes") == 0) {
+            if (svc_redis_ctx(svc_service_redis(svc))) on_heartbeat(svc, c, m);
+        } else {
+            on_round(svc, c, m);
+        }
         rd_kafka_message_destroy(m);
     }
     svc_kafka_poll(c->tail);
@@ -983,7 +995,7 @@ static int coordinator_on_start(svc_service *svc) {
     c->max_attempts = (int)svc_config_int(cfg, "session.max_attempts");
     c->node_wait_ms = svc_config_int(cfg, "session.node_wait_ms");
     c->started_ms = svc_wall_ms();
-    snprintf(c->instance, sizeof c->instance, "%s", svc_config_str(cfg, "service.instance"));
+    snprintf(c->instance, sizeof c->instance, "%s", svc_service_instance(svc));
     if (c->ctx == NULL || c->offsets == NULL) return -1;
     char err[512];
     c->rounds = rounds_node_new(c->ctx, svc_config_str(cfg, "node.identity_key_file"),
@@ -1002,6 +1014,7 @@ static int coordinator_on_start(svc_service *svc) {
     c->results_failed = svc_metrics_counter(m, "mpc_results_total", "Results published", "status=\"failed\"");
     c->unauthenticated = svc_metrics_counter(m, "mpc_requests_unauthenticated_total",
                                              "Request records refused for a missing or bad auth (dead-lettered)", NULL);
+    c->bad_heartbeats = svc_metrics_counter(m, "mpc_heartbeats_invalid_total", "Undecodable records on mpc.nodes", NULL);
     c->retries = svc_metrics_counter(m, "mpc_session_retries_total", "Sessions retried with another subset", NULL);
     c->handling = svc_metrics_histogram(m, "mpc_request_handling_seconds",
                                         "Time the coordinator spends admitting one sign request record", NULL,

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+import mpc_records
 from api_helpers import (ApiClient, TopicReader, api, create_api_key, decode_record, encode_record,  # noqa: F401
                          insert_key, psql, redis_cli, sql_literal, start_api)
 from schnorr_ref import G, N, bip340_verify, compress, expand_message_xmd, frost_verify, point_mul, tagged_hash
@@ -243,7 +244,15 @@ def test_sign_produces_a_decodable_record(api, key_id, stack_env):
     assert len(msgs) == 1
     rec = decode_record("SignRequest", msgs[0].value())
     assert rec["request_id"] == rid and rec["batch_id"] is None and rec["key_id"] == key_id
-    assert rec["client_id"] == api.key_id and rec["auth"] is None
+    # The API signs the record with the caller's own secret, as an outside
+    # producer would (docs/messages.md): the coordinator checks every record.
+    auth = rec["auth"]
+    assert rec["client_id"] == api.key_id and auth["key_id"] == api.key_id
+    ts = auth["timestamp"]  # fastavro reads timestamp-millis as an aware datetime
+    ts_ms = ts if isinstance(ts, int) else round(ts.timestamp() * 1000)
+    want = mpc_records.signed("SignRequest", rec, "mpc.sign.requests", api.key_id, api.secret,
+                              timestamp_ms=ts_ms, nonce=auth["nonce"])["auth"]["signature"]
+    assert hmac.compare_digest(auth["signature"], want)
     assert rec["items"] == [{"request_id": rid, "message": bytes.fromhex(HASH), "message_type": "hash",
                              "derivation_path": "m/0/7"}]
     row = psql(f"SELECT status, kind, key_id, client_id FROM requests WHERE request_id = {sql_literal(rid)}")

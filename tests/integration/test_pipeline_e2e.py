@@ -258,7 +258,6 @@ def changed_after_signing(pipe, rec):
     return dict(good, items=[item])
 
 
-@pytest.mark.xfail(reason="coordinator auth lands next", strict=False)
 @pytest.mark.parametrize("forge", [without_auth, with_wrong_hmac, changed_after_signing],
                          ids=["no_auth", "wrong_hmac", "changed_after_signing"])
 def test_record_without_valid_auth_is_refused(pipe, key23, dlq, forge):
@@ -618,7 +617,7 @@ class CoordinatorGroup:
 
     def settle(self, live, timeout=60):
         """Waits until exactly the `live` services hold every partition
-        (keygen, sign and node topics) between them, each some; returns
+        (the keygen and sign topics) between them, each some; returns
         {service: its partitions}."""
         deadline = time.time() + timeout
         while True:
@@ -629,7 +628,7 @@ class CoordinatorGroup:
                         if (svc in self.instances and cid.endswith(self.instances[svc])) or
                         (svc not in self.instances and not any(cid.endswith(i) for i in self.instances.values()))]
                 held[svc] = mine[0] if len(mine) == 1 else set()
-            if len(members) == len(live) and all(held.values()) and sum(map(len, held.values())) == 3 * self.nparts:
+            if len(members) == len(live) and all(held.values()) and sum(map(len, held.values())) == 2 * self.nparts:
                 return held
             assert time.time() < deadline, f"group never settled: {members}"
             time.sleep(0.2)
@@ -659,29 +658,6 @@ def sessions_started(svc):
     return [line["session_id"] for line in svc.log_lines() if line.get("msg") == "session started"]
 
 
-def heartbeat_partitions(brokers, nodes, timeout=15):
-    """{node: mpc.nodes partition} from the nodes' next heartbeats (key
-    "participant-<id>")."""
-    tail, found = Tail(brokers, "mpc.nodes"), {}
-    deadline = time.time() + timeout
-    try:
-        while len(found) < len(nodes):
-            assert time.time() < deadline, f"no heartbeat from {set(nodes) - set(found)}"
-            m = tail.consumer.poll(0.2)
-            if m is not None and not m.error():
-                for n in nodes:
-                    if m.key() == f"participant-{n}".encode():
-                        found[n] = m.partition()
-    finally:
-        tail.close()
-    return found
-
-
-def signers_seen_by(held, hb_parts, nodes=(1, 2, 3)):
-    """Nodes among `nodes` whose heartbeats land on partitions in `held`."""
-    return {n for n in nodes if ("mpc.nodes", hb_parts[n]) in held}
-
-
 def sign_partitions(held):
     return sorted(p for t, p in held if t == "mpc.sign.requests")
 
@@ -709,10 +685,7 @@ def test_two_coordinators_share_the_work_and_survive_a_kill(pipe, secp, key23, b
     of them is SIGKILLed while the requests of its partitions are in flight:
     the other takes its partitions over (after the group's session timeout)
     and every request ends with exactly one signature (a result may be
-    re-published, never a different one). The one killed is the one whose
-    heartbeat partitions carry at most one of the key's nodes: the survivor
-    keeps seeing two live signers throughout (the other case is the next
-    test)."""
+    re-published, never a different one)."""
     co = CoordinatorGroup(pipe, build_dir, stack_env)
     first, second = pipe.coordinator, co.start()
     try:
@@ -732,9 +705,7 @@ def test_two_coordinators_share_the_work_and_survive_a_kill(pipe, secp, key23, b
             assert {phase1[rid][1] for rid in ran[svc]} == set(sign_partitions(held[svc])), "partitions mixed up"
 
         # Phase 2: 40 requests on the victim's partitions; SIGKILL once it has started sessions for them.
-        hb = heartbeat_partitions(co.brokers, (1, 2, 3))
-        victim = next(svc for svc in (first, second) if len(signers_seen_by(held[svc], hb)) <= 1)
-        survivor = second if victim is first else first
+        victim, survivor = second, first
         started = len(sessions_started(victim))
         phase2 = co.produce(40, sign_partitions(held[victim]), key23["key_id"])
         deadline = time.time() + 30
@@ -758,24 +729,18 @@ def test_two_coordinators_share_the_work_and_survive_a_kill(pipe, secp, key23, b
                 co.stop(svc)
 
 
-@pytest.mark.xfail(strict=True, reason="PRODUCT BUG: node health is kept by whichever coordinator owns a node's "
-                   "mpc.nodes partition (services/coordinator/main.c on_heartbeat, consumed through the group). "
-                   "After a coordinator dies its heartbeat partitions go unread until the group's session timeout "
-                   "(45 s), node:health:<id> expires after 10 s, and the survivor refuses requests with "
-                   "NOT_ENOUGH_PARTICIPANTS although every participant is up.")
 def test_survivor_still_signs_while_the_dead_coordinators_partitions_wait(pipe, secp, key23, build_dir, stack_env):
-    """A coordinator dies holding the heartbeat partitions of two of the
-    key's three nodes. Requests the survivor receives 12 s later (beyond the
-    10 s health TTL, well within the 45 s before the group reassigns) must
-    still be signed: every participant is alive."""
+    """A coordinator dies. Requests the survivor receives 12 s later (beyond
+    the 10 s health TTL, well within the 45 s before the group reassigns the
+    dead one's partitions) must still be signed: every participant is alive,
+    and every coordinator reads every heartbeat (it once depended on which
+    coordinator held a node's mpc.nodes partition)."""
     co = CoordinatorGroup(pipe, build_dir, stack_env)
     first, extra = pipe.coordinator, co.start()
     try:
         held = co.settle([first, extra])
         wait_healthy((1, 2, 3))
-        hb = heartbeat_partitions(co.brokers, (1, 2, 3))
-        victim = next(svc for svc in (first, extra) if len(signers_seen_by(held[svc], hb)) >= 2)
-        survivor = extra if victim is first else first
+        victim, survivor = first, extra
         victim.proc.send_signal(signal.SIGKILL)
         victim.proc.wait()
         pipe.coordinator = survivor
