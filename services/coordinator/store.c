@@ -207,7 +207,14 @@ int co_session_start(PGconn *db, const char *session_id, const char *kind, const
     char *pj = json_dumps(participants, JSON_COMPACT), *rj = json_dumps(request_ids, JSON_COMPACT);
     const char *p[] = {session_id, kind, key_id, protocol, t, n, pj ? pj : "[]", a, rj ? rj : "[]", coordinator};
     int rc = run_command(db,
-                         "WITH s AS (INSERT INTO signing_sessions (session_id, kind, key_id, protocol, status,"
+                         /* A session of these requests still running belonged to a
+                          * coordinator that stopped before it ended: close it. */
+                         "WITH orphan AS (UPDATE signing_sessions SET status = 'failed', error_code = 'ABANDONED',"
+                         " error_message = 'its coordinator stopped; the requests were taken over',"
+                         " completed_at = now() WHERE status = 'running' AND session_id IN (SELECT session_id"
+                         " FROM requests WHERE request_id IN (SELECT jsonb_array_elements_text($9::jsonb))"
+                         " AND session_id IS NOT NULL)),"
+                         " s AS (INSERT INTO signing_sessions (session_id, kind, key_id, protocol, status,"
                          " threshold, total_nodes, participating_nodes, total_rounds, attempt, request_ids,"
                          " coordinator) VALUES ($1, $2, $3, $4, 'running', $5::int, $6::int, $7::jsonb, 2, $8::int,"
                          " $9::jsonb, $10) RETURNING session_id)"

@@ -61,7 +61,9 @@ int co_session_conclude(PGconn *db, const char *session_id, const char *status, 
 int co_requests_reject(PGconn *db, json_t *rows, json_t **finished);
 
 /* Inserts a session row (status running) and marks its requests (a JSON
- * array of ids) running in it, unless already terminal. One round trip. */
+ * array of ids) running in it, unless already terminal. A session of those
+ * requests still marked running (its coordinator stopped mid-session and the
+ * request was redelivered) is closed as failed/ABANDONED. One round trip. */
 int co_session_start(PGconn *db, const char *session_id, const char *kind, const char *key_id,
                      const char *protocol, int threshold, int total_nodes, json_t *participants, int attempt,
                      json_t *request_ids, const char *coordinator);
