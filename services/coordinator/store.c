@@ -300,7 +300,7 @@ int co_gg20_keys(PGconn *db, int limit, json_t **out) {
                       "SELECT coalesce(json_agg(json_build_object('key_id', key_id, 'threshold', threshold,"
                       " 'total_nodes', total_nodes, 'participants', participants, 'public_key', public_key))"
                       ", '[]')::text FROM (SELECT * FROM keys WHERE protocol = 'gg20' AND status = 'Active'"
-                      " AND public_key IS NOT NULL ORDER BY created_at LIMIT $1::int) k",
+                      " AND public_key IS NOT NULL ORDER BY created_at DESC LIMIT $1::int) k",
                       1, p, PGRES_TUPLES_OK);
     if (r == NULL) return -1;
     *out = PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;

@@ -82,7 +82,7 @@ int co_node_seen(PGconn *db, int node_id, const char *capabilities_json);
 
 /* ---- GG20 presignature pool (sql/V004__presign.sql; docs/ecdsa.md) ---- */
 
-/* Active gg20 keys, at most `limit`: *out is a new JSON array of
+/* Active gg20 keys, the newest `limit` of them: *out is a new JSON array of
  * {key_id, threshold, total_nodes, participants (array), public_key}. */
 int co_gg20_keys(PGconn *db, int limit, json_t **out);
 /* Ready presignatures of (key_id, signers "1,3"). Returns the count or -1. */

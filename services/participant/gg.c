@@ -21,6 +21,7 @@ struct gg_node {
     const mpc_engine_ctx *ctx;
     mpc_share_store *shares;
     int self;
+    int64_t timeout_ms;
     pp_pool *paillier;
     ps_store *presigs;
 };
@@ -43,6 +44,8 @@ struct gg_run {
 };
 
 int gg_handles(const char *protocol) { return pl_is_ecdsa(protocol); }
+
+int64_t gg_node_timeout_ms(const gg_node *g) { return g->timeout_ms; }
 
 int gg_run_round_base(const gg_run *r) { return r ? r->round_base : 0; }
 
@@ -68,6 +71,7 @@ gg_node *gg_node_new(const gg_node_deps *d, char *err, size_t errlen) {
     g->ctx = d->ctx;
     g->shares = d->shares;
     g->self = d->self;
+    g->timeout_ms = svc_config_int(d->config, "session.gg_timeout_ms");
     const char *share_dir = svc_config_str(d->config, "node.share_dir");
     const char *master = svc_config_str(d->config, "node.master_key_file");
     char pool_dir[1024], presig_dir[1024];

@@ -47,7 +47,9 @@
 
 /* The participant's GG settings, spliced into its settings table. */
 #define GG_PARTICIPANT_SETTINGS                                                                                     \
-    {"paillier.pool_dir", SVC_CFG_STRING, "MPC_PAILLIER_POOL_DIR", "", 0, 0, 0,                                      \
+    {"session.gg_timeout_ms", SVC_CFG_INT, "MPC_SESSION_GG_TIMEOUT_MS", "60000", 1000, 3600000, 0,                   \
+     "Forget a GG18/GG20 session that has not finished after this long (Paillier proofs take seconds)"},             \
+        {"paillier.pool_dir", SVC_CFG_STRING, "MPC_PAILLIER_POOL_DIR", "", 0, 0, 0,                                      \
      "Directory of the pre-generated Paillier keys (empty: 'paillier' next to node.share_dir)"},                     \
         {"paillier.pool_size", SVC_CFG_INT, "MPC_PAILLIER_POOL_SIZE", "4", 0, 1000, 0,                               \
          "Paillier keys kept ready so that GG keygens never wait for safe primes"},                                  \
@@ -75,6 +77,9 @@ typedef struct {
  * Returns NULL with a one-line reason in err. */
 gg_node *gg_node_new(const gg_node_deps *deps, char *err, size_t errlen) __attribute__((warn_unused_result));
 void gg_node_free(gg_node *g);
+
+/* Returns: session.gg_timeout_ms, how long a GG session may take. */
+int64_t gg_node_timeout_ms(const gg_node *g);
 
 /* Returns: 1 if protocol is run by this module (gg18, gg20). */
 int gg_handles(const char *protocol);

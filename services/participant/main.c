@@ -364,6 +364,13 @@ static void on_protocol(svc_service *svc, participant *p, const rounds_in *in) {
                                             (uint16_t)in->msg.from, &e)
                             : pl_batch_handle(s->batch, in->plain, in->plain_len, (uint16_t)in->msg.from, &e);
     if (rc != MPC_OK && mpc_err_is_rejection(rc)) return;
+    if (rc != MPC_OK && pl_batch_status(s->batch) == MPC_PARTY_RUNNING) {
+        /* The bundle itself is broken, so no party failed: its (signed) sender is to blame. */
+        send_abort(svc, p, &s->desc, mpc_err_str(rc), e.culprit, "malformed bundle");
+        svc_counter_add(p->sessions_failed, 1);
+        drop_session(svc, p, s);
+        return;
+    }
     if (rc == MPC_OK) pump(svc, p, s);
     settle(svc, p, s);
 }
@@ -393,7 +400,7 @@ static void participant_on_tick(svc_service *svc) {
     int64_t now = svc_wall_ms();
     for (psession *s = p->sessions, *next; s; s = next) {
         next = s->next;
-        if (now - s->started_ms > p->timeout_ms) {
+        if (now - s->started_ms > (s->gg ? gg_node_timeout_ms(p->gg) : p->timeout_ms)) {
             svc_log(SVC_LOG_WARN, "session expired", "{s:s}", "session_id", s->desc.session_id);
             drop_session(svc, p, s);
         }

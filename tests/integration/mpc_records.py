@@ -43,6 +43,20 @@ def decode(data):
     return name, fastavro.schemaless_reader(io.BytesIO(data[10:]), parsed)
 
 
+def poll(consumer, timeout):
+    """The next record of a confluent_kafka consumer as (record name, record),
+    or None when nothing came within timeout seconds, on a consumer error, or
+    when the value is not one of our records (tests share topics with
+    garbage on purpose)."""
+    msg = consumer.poll(timeout)
+    if msg is None or msg.error():
+        return None
+    try:
+        return decode(msg.value())
+    except (AssertionError, KeyError, ValueError, EOFError):
+        return None
+
+
 def auth_digest(name, rec):
     """SHA-256 of the single-object encoding of rec with auth = null: what an
     Auth's HMAC covers (docs/messages.md, "Authentication of outside
