@@ -1,7 +1,8 @@
 /* verify.c - POST /api/v1/verify: checks a signature without any stored
  * state, with libsecp256k1 and the FROST engine.
  *
- *   {public_key, message, message_type, signature, protocol} (hex strings)
+ *   {public_key, message, message_type, signature, protocol, chain_type?}
+ *   (hex strings, protocol and chain_type text)
  *
  *   frost-bip340  BIP-340 (secp256k1_schnorrsig_verify): signature 64 bytes,
  *                 public_key 33 (compressed; its x coordinate is the x-only
@@ -12,7 +13,9 @@
  *   gg18, gg20    ECDSA (secp256k1_ecdsa_verify): signature 64 bytes (r || s)
  *                 or DER, normalised to low s first; public_key 33 or 65;
  *                 message_type hash: the 32 bytes are the digest, raw: the
- *                 digest is SHA-256(message)
+ *                 digest of the key's chain as the signers made it
+ *                 (lib/chain: SHA-256 for bitcoin, Keccak-256 for EVM
+ *                 chains); without chain_type, SHA-256(message)
  *
  * A well-formed request answers 200 {"valid": true|false}; malformed input
  * (bad hex, wrong lengths, a public key not on the curve) answers 400.
@@ -25,16 +28,19 @@
 #include <string.h>
 
 #include "api.h"
+#include "chain/chain.h"
 #include "codec/avro_codec.h"
 #include "engine/ctx.h"
 #include "engine/frost.h"
 #include "engine/point.h"
 
-static const char *const verify_fields[] = {"public_key", "message", "message_type", "signature", "protocol", NULL};
+static const char *const verify_fields[] = {"public_key", "message",  "message_type", "signature",
+                                            "protocol",   "chain_type", NULL};
 
 typedef struct {
     uint8_t *pub, *msg, *sig;
     size_t pub_len, msg_len, sig_len;
+    const char *chain_type; /* NULL: raw ECDSA messages are SHA-256'd */
 } verify_input;
 
 static int hex_field(json_t *body, const char *name, uint8_t **out, size_t *len, api_error *e) {
@@ -95,8 +101,15 @@ static int verify_ecdsa(const verify_input *in, int raw, api_error *e) {
                                    : secp256k1_ecdsa_signature_parse_der(ctx, &sig, in->sig, in->sig_len);
     if (!parsed) return bad_sig(e, "64 bytes (r || s) or DER for ECDSA");
     secp256k1_ecdsa_signature_normalize(ctx, &sig, &sig);
-    if (raw) SHA256(in->msg, in->msg_len, digest);
-    else memcpy(digest, in->msg, 32);
+    if (raw && in->chain_type) {
+        if (mpc_chain_digest(in->chain_type, in->msg, in->msg_len, digest) != MPC_CHAIN_OK)
+            return api_fail(e, 400, "UNKNOWN_CHAIN", "no message digest is defined for chain_type '%.40s'",
+                            in->chain_type);
+    } else if (raw) {
+        SHA256(in->msg, in->msg_len, digest);
+    } else {
+        memcpy(digest, in->msg, 32);
+    }
     return secp256k1_ecdsa_verify(ctx, &sig, digest, &pk);
 }
 
@@ -109,6 +122,7 @@ int api_h_verify(api_call *c, svc_http_response *resp) {
     if (body == NULL || api_fields_known(body, verify_fields, "", &e) != 0 ||
         api_field_string(body, "protocol", 1, &protocol, &e) != 0 ||
         api_field_string(body, "message_type", 1, &mtype, &e) != 0 ||
+        api_field_string(body, "chain_type", 0, &in.chain_type, &e) != 0 ||
         hex_field(body, "public_key", &in.pub, &in.pub_len, &e) != 0 ||
         hex_field(body, "message", &in.msg, &in.msg_len, &e) != 0 ||
         hex_field(body, "signature", &in.sig, &in.sig_len, &e) != 0)

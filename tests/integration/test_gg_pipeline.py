@@ -27,7 +27,8 @@ import address_ref
 import ecdsa_ref
 import mpc_records
 import schnorr_ref
-from conftest import ROOT, Service, http_get
+from api_helpers import ApiClient, start_api
+from conftest import ROOT, Service
 from test_pipeline import NODES, Pipeline, metric_total
 
 FIXTURE_PRIMES = os.path.join(ROOT, "tests", "engine", "fixtures", "safe_primes_1024.hex")
@@ -333,6 +334,55 @@ def test_killed_during_online_signing_and_restarted_never_reuses_a_presignature(
     assert res["session_id"] != again, "the request was signed with the reused presignature"
     code = gg.sql(f"SELECT error_code FROM signing_sessions WHERE session_id = '{again}'")[0][0]
     assert code == "PROTOCOL_ABORT"
+
+
+def test_rest_api_gg20_ethereum_key_sign_verify(gg, build_dir):
+    """Through mpc-api: POST /keys (gg20, ethereum), POST /sign of a raw
+    message, GET /requests/{id} with r, s, DER and the recovery id, the
+    key's EIP-55 address, and POST /verify with the chain's digest."""
+    api = start_api(build_dir)
+    client = ApiClient(api.url(""), gg.key_id, gg.secret)
+
+    def wait_request(rid):
+        deadline = time.time() + 120
+        while True:
+            st, body, _ = client.get(f"/api/v1/requests/{rid}")
+            assert st == 200, body
+            if body["data"]["status"] in ("succeeded", "failed"):
+                return body["data"]
+            assert time.time() < deadline, body
+            time.sleep(0.3)
+    try:
+        st, body, _ = client.post("/api/v1/keys", {"protocol": "gg20", "curve": "secp256k1", "threshold": 2,
+                                                   "total_nodes": 3, "chain_type": "ethereum"})
+        assert st == 202, body
+        key = wait_request(body["data"]["request_id"])
+        assert key["status"] == "succeeded", key
+        pk = bytes.fromhex(key["result"]["public_key"])
+        st, body, _ = client.get(f"/api/v1/keys/{key['result']['key_id']}")
+        assert st == 200 and body["data"]["protocol"] == "gg20" and body["data"]["algorithm"] == "ecdsa"
+        assert body["data"]["address"] == address_ref.address("ethereum", "gg20", pk)
+        msg = b"\x19Ethereum Signed Message:\n5hello"
+        st, body, _ = client.post("/api/v1/sign", {"key_id": key["result"]["key_id"], "message": msg.hex(),
+                                                   "message_type": "raw"})
+        assert st == 202, body
+        done = wait_request(body["data"]["request_id"])
+        assert done["status"] == "succeeded", done
+        res = done["result"]
+        assert res["r"] + res["s"] == res["signature"] and res["recovery_id"] in (0, 1, 2, 3)
+        record_rs(pk, [msg], [{"status": "succeeded", "signature": bytes.fromhex(res["signature"]),
+                               "signature_der": bytes.fromhex(res["signature_der"]),
+                               "recovery_id": res["recovery_id"]}], lambda m: address_ref.digest("ethereum", m))
+        verify = {"protocol": "gg20", "public_key": pk.hex(), "message": msg.hex(), "message_type": "raw",
+                  "signature": res["signature_der"], "chain_type": "ethereum"}
+        st, body, _ = client.post("/api/v1/verify", verify)
+        assert st == 200 and body["data"]["valid"] is True, body
+        st, body, _ = client.post("/api/v1/verify", {k: v for k, v in verify.items() if k != "chain_type"})
+        assert st == 200 and body["data"]["valid"] is False, body  # SHA-256 is not Ethereum's digest
+        st, body, _ = client.post("/api/v1/verify", dict(verify, chain_type="dogecoin"))
+        assert st == 400 and body["error"]["code"] == "UNKNOWN_CHAIN", body
+    finally:
+        api.stop()
 
 
 # ------------------------------------------------------- a cheating node ---
