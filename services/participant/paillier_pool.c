@@ -3,6 +3,9 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +87,10 @@ static void wait_ms(pp_pool *p, long ms) {
 
 static void *refill_main(void *arg) {
     pp_pool *p = arg;
+    /* Linux nice values are per thread: generation only gets CPU that
+     * signing leaves idle. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
+        svc_log(SVC_LOG_WARN, "Paillier pool: cannot lower the refill thread's priority", NULL);
     mpc_engine_ctx *ctx = mpc_engine_ctx_new(&p->thread_rng);
     if (ctx == NULL) {
         svc_log(SVC_LOG_ERROR, "Paillier pool: cannot create an engine context; no background refill", NULL);

@@ -9,7 +9,8 @@
  * A background thread keeps `target` keys ready: while fewer are stored it
  * generates one (gg_paillier_generate: two 1024-bit safe primes, about a
  * second of CPU, sometimes several) and stores it, pausing `pause_ms`
- * between generations to leave CPU to signing. Stopping interrupts a
+ * between generations. The thread runs at the lowest priority (nice 19), so
+ * it only takes CPU that signing leaves idle. Stopping interrupts a
  * generation in progress (its randomness source starts failing).
  *
  * pp_pool_take hands out the oldest key and removes it durably first
