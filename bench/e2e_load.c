@@ -41,6 +41,7 @@
 #include "engine/point.h"
 #include "engine/rng.h"
 #include "record_auth.h"
+#include "sigv1.h"
 #include "svc/clock.h"
 #include "svc/kafka.h"
 
@@ -69,7 +70,6 @@ typedef struct {
     char key_id[129];
     char protocol[32];
     unsigned char public_key[33];
-    int have_public_key;
     char run[24]; /* random prefix of every id in this run */
     request *reqs;
     size_t nreqs, ndone, nfailed, nbad_sig;
@@ -87,13 +87,6 @@ static double now_ms(void) {
 static void die(const char *what) {
     fprintf(stderr, "e2e_load: %s\n", what);
     exit(1);
-}
-
-static int hex_decode(unsigned char *out, size_t outlen, const char *hex) {
-    if (strlen(hex) != 2 * outlen) return -1;
-    for (size_t i = 0; i < outlen; i++)
-        if (sscanf(hex + 2 * i, "%2hhx", &out[i]) != 1) return -1;
-    return 0;
 }
 
 /* Encodes rec (type t, whose auth field is *auth_slot) with an Auth made
@@ -224,7 +217,6 @@ static void make_key(bench *b) {
                 }
                 snprintf(b->key_id, sizeof b->key_id, "%s", r.key_id);
                 memcpy(b->public_key, r.public_key.data, 33);
-                b->have_public_key = 1;
                 snprintf(b->protocol, sizeof b->protocol, "%s", proto);
             }
             mpc_codec_free_result(&r);
@@ -236,13 +228,6 @@ static void make_key(bench *b) {
         }
     }
     die("no keygen result within 60 s");
-}
-
-/* Learns the key's protocol and public key from one signature (the results
- * of sign requests carry the group key). */
-static void learn_key(bench *b) {
-    if (b->have_public_key) return;
-    die("--key-id needs --public-key and --protocol (or use --keygen)");
 }
 
 /* ---- load -------------------------------------------------------------- */
@@ -418,10 +403,14 @@ int main(int argc, char **argv) {
     snprintf(b.run, sizeof b.run, "ld%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4], r[5]);
     if (o->key_id) {
         snprintf(b.key_id, sizeof b.key_id, "%s", o->key_id);
-        if (pubhex && proto && hex_decode(b.public_key, 33, pubhex) == 0) {
-            b.have_public_key = 1;
-            snprintf(b.protocol, sizeof b.protocol, "%s", proto);
-        }
+        /* An existing key: its protocol and public key verify the results. */
+        uint8_t *pk = NULL;
+        size_t pklen = 0;
+        if (!pubhex || !proto || mpc_api_unhex(pubhex, &pk, &pklen) != 0 || pklen != 33)
+            die("--key-id needs --protocol and --public-key (33 bytes hex); or use --keygen");
+        memcpy(b.public_key, pk, 33);
+        free(pk);
+        snprintf(b.protocol, sizeof b.protocol, "%s", proto);
     }
 
     static const char *const topics[] = {"mpc.results"};
@@ -434,7 +423,6 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 10; i++) read_results(&b, 50);
 
     if (o->keygen) make_key(&b);
-    learn_key(&b);
 
     if (o->warmup > 0) { /* connections, caches and JITs of every hop */
         bench w = b;

@@ -40,6 +40,7 @@
 #include "rounds/rounds.h"
 #include "chain/chain.h"
 #include "clients.h"
+#include "sigv1.h"
 #include "store.h"
 #include "svc/dlq.h"
 #include "svc/clock.h"
@@ -124,15 +125,6 @@ static const svc_config_entry coordinator_settings[] = {
     CO_PRESIGN_SETTINGS
 };
 
-static void hex(char *out, const unsigned char *in, size_t n) {
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static void sha256(unsigned char out[32], const void *a, size_t alen, const void *b, size_t blen) {
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned int n;
@@ -149,7 +141,7 @@ static void derive_key_id(char out[32], const char *request_id) {
     unsigned char d[32];
     sha256(d, "mpc.v1.key_id", 13, request_id, strlen(request_id));
     char h[65];
-    hex(h, d, 32);
+    mpc_api_hex(d, 32, h);
     snprintf(out, 32, "key_%.24s", h);
 }
 
@@ -157,7 +149,7 @@ static int new_session_id(coordinator *c, char out[64]) {
     unsigned char r[16];
     if (!mpc_rng_fill(&c->rng, r, sizeof r)) return -1;
     char h[33];
-    hex(h, r, 16);
+    mpc_api_hex(r, 16, h);
     snprintf(out, 64, "s-%s", h);
     return 0;
 }
@@ -460,7 +452,7 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
     char pkhex[67] = "";
     if (d->kind == PL_KIND_KEYGEN) {
         if (st == PL_TRACK_SUCCEEDED) {
-            hex(pkhex, pl_tracker_group_key(s->tracker), 33);
+            mpc_api_hex(pl_tracker_group_key(s->tracker), 33, pkhex);
             /* The key's address on its chain (lib/chain); none for plain
              * FROST or a chain the library does not know. */
             char address[MPC_CHAIN_ADDRESS_MAX];
@@ -484,13 +476,13 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
         }
     } else {
         char pk[67];
-        hex(pk, s->key.public_key, 33);
+        mpc_api_hex(s->key.public_key, 33, pk);
         for (size_t i = 0; i < d->nitems; i++) {
             if (st == PL_TRACK_SUCCEEDED) {
                 size_t len = 0;
                 const unsigned char *sig = pl_tracker_signature(s->tracker, i, &len);
                 char sh[161];
-                hex(sh, sig, len);
+                mpc_api_hex(sig, len, sh);
                 json_t *row = json_pack("{s:s,s:s,s:{s:s,s:s,s:s,s:n,s:n,s:s,s:O},s:n,s:n}", "request_id",
                                         d->items[i].request_id, "status", "succeeded", "result", "key_id", d->key_id,
                                         "public_key", pk, "signature", sh, "signature_der", "recovery_id",
@@ -540,6 +532,17 @@ static svc_msg_outcome reject_record(svc_service *svc, const rd_kafka_message_t 
                            "coordinator") == 0
                ? SVC_MSG_DONE
                : SVC_MSG_RETRY;
+}
+
+/* Makes s the first attempt for the request record msg of client_id: the
+ * record is what gets committed when the session ends. */
+static void first_attempt(csession *s, const rd_kafka_message_t *msg, const char *client_id) {
+    s->attempt = 1;
+    snprintf(s->client_id, sizeof s->client_id, "%s", client_id);
+    snprintf(s->src_topic, sizeof s->src_topic, "%s", rd_kafka_topic_name(msg->rkt));
+    s->src_partition = msg->partition;
+    s->src_offset = msg->offset;
+    s->src_timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
 }
 
 /* Checks a request record's Auth (clients.h). Returns with *client set when
@@ -617,13 +620,8 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
     }
     csession *s = calloc(1, sizeof *s);
     if (s == NULL) goto out;
-    s->attempt = 1;
+    first_attempt(s, msg, req.client_id);
     snprintf(s->keygen_request, sizeof s->keygen_request, "%s", req.request_id);
-    snprintf(s->client_id, sizeof s->client_id, "%s", req.client_id);
-    snprintf(s->src_topic, sizeof s->src_topic, "%s", rd_kafka_topic_name(msg->rkt));
-    s->src_partition = msg->partition;
-    s->src_offset = msg->offset;
-    s->src_timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
     co_key *k = &s->key;
     snprintf(k->key_id, sizeof k->key_id, "%s", key_id);
     snprintf(k->protocol, sizeof k->protocol, "%s", req.protocol);
@@ -762,13 +760,8 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
         out = reject_requests(svc, c, todo, "sign", req.batch_id, code, why) == 0 ? SVC_MSG_DONE : SVC_MSG_RETRY;
         goto out;
     }
-    s->attempt = 1;
+    first_attempt(s, msg, req.client_id);
     snprintf(s->batch_id, sizeof s->batch_id, "%s", req.batch_id ? req.batch_id : "");
-    snprintf(s->client_id, sizeof s->client_id, "%s", req.client_id);
-    snprintf(s->src_topic, sizeof s->src_topic, "%s", rd_kafka_topic_name(msg->rkt));
-    s->src_partition = msg->partition;
-    s->src_offset = msg->offset;
-    s->src_timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
     snprintf(desc.key_id, sizeof desc.key_id, "%s", req.key_id);
     snprintf(desc.protocol, sizeof desc.protocol, "%s", s->key.protocol);
     /* Give the session its own copies of the messages. */

@@ -4,10 +4,12 @@ creation, an mpc-api process per test module, and small PostgreSQL / Redis /
 Kafka / Avro utilities. Imported by test_api.py and test_openapi.py."""
 import hashlib
 import hmac
+import http.server
 import io
 import json
 import os
 import subprocess
+import threading
 import time
 import urllib.parse
 import uuid
@@ -190,3 +192,33 @@ def api(build_dir, stack_env, migrated):
     client.service = svc
     yield client
     svc.stop()
+
+
+class Receiver:
+    """A local webhook endpoint answering with the given statuses in turn
+    (the last one from then on); keeps every (headers, body) it received."""
+
+    def __init__(self, statuses):
+        self.statuses, self.received = list(statuses), []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

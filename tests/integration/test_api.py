@@ -6,10 +6,8 @@ retry, dead state). The coordinator's part is simulated by writing to
 PostgreSQL and producing Result records directly."""
 import hashlib
 import hmac
-import http.server
 import json
 import secrets
-import threading
 import time
 import uuid
 
@@ -19,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 import mpc_records
-from api_helpers import (ApiClient, TopicReader, api, create_api_key, decode_record, encode_record,  # noqa: F401
+from api_helpers import (ApiClient, Receiver, TopicReader, api, create_api_key, decode_record, encode_record,  # noqa: F401
                          insert_key, psql, redis_cli, sql_literal, start_api)
 from schnorr_ref import G, N, bip340_verify, compress, expand_message_xmd, frost_verify, point_mul, tagged_hash
 
@@ -506,34 +504,6 @@ def test_verify_bad_input(api, change, code):
 
 
 # ---- webhooks ------------------------------------------------------------------
-
-class Receiver:
-    """A local webhook endpoint answering with the given statuses in turn."""
-
-    def __init__(self, statuses):
-        self.statuses, self.received = list(statuses), []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
-
 
 def publish_result(brokers, rid, key_id):
     from confluent_kafka import Producer

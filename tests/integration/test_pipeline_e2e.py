@@ -15,13 +15,11 @@ the coordinator's session timeout is long (SESSION_TIMEOUT_MS) so that a
 session stalled on purpose waits for the cancel instead of timing out."""
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import random
 import signal
 import subprocess
-import threading
 import time
 import uuid
 
@@ -32,7 +30,7 @@ from confluent_kafka.admin import AdminClient
 import mpc_records
 import schnorr_ref
 import secp256k1_ctypes
-from api_helpers import ApiClient, TopicReader, psql, redis_cli, sql_literal, start_api
+from api_helpers import ApiClient, Receiver, TopicReader, psql, redis_cli, sql_literal, start_api
 from conftest import Service, free_port
 from test_pipeline import Pipeline, metric_total
 
@@ -466,35 +464,6 @@ def test_cancel_through_the_api(pipe, api, key23, stack_env, secp):
 
 
 # ---------------------------------------------------------- 6. webhooks ---
-
-class Receiver:
-    """A webhook endpoint answering with the given statuses in turn (the last
-    one from then on)."""
-
-    def __init__(self, statuses):
-        self.statuses, self.received = list(statuses), []
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 def sign_with_callback(api, key, url):
     rid, msg = "wh-" + uuid.uuid4().hex, os.urandom(32)
