@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "engine/hash.h"
 
@@ -47,12 +48,37 @@ int bn_rand_pm(const mpc_rng *rng, BIGNUM *r, const BIGNUM *bound, BN_CTX *bc) {
     return ok;
 }
 
+/* gcd(a, m) == 1 in variable time (a and m public): an inverse exists. The
+ * NO_INVERSE error OpenSSL queues for a non-unit is dropped. */
+static int coprime_vartime(const BIGNUM *a, const BIGNUM *m, BN_CTX *bc) {
+    BIGNUM *inv = BN_new();
+    ERR_set_mark();
+    int ok = inv != NULL && BN_mod_inverse(inv, a, m, bc) != NULL;
+    ERR_pop_to_mark();
+    BN_free(inv);
+    return ok;
+}
+
 int bn_rand_unit(const mpc_rng *rng, BIGNUM *r, const BIGNUM *n, BN_CTX *bc) {
-    for (int i = 0; i < 64; i++) {
-        if (!bn_rand_below(rng, r, n, bc)) return 0;
-        if (bn_is_unit(r, n, bc)) return 1;
+    /* Checking gcd(r, n) in constant time (BN_gcd) costs about a millisecond
+     * for n of 2048 bits. Instead blind r with a second random u and test
+     * v = r u mod n in variable time: r u is a unit iff both are, and for a
+     * unit r and a uniform unit u, v is uniform over the units whatever r
+     * is, so its timing says nothing about r. */
+    BIGNUM *u = bn_secret_new(), *v = BN_new();
+    int ok = 0;
+    for (int i = 0; i < 64 && u != NULL && v != NULL; i++) {
+        if (!bn_rand_below(rng, r, n, bc) || !bn_rand_below(rng, u, n, bc) ||
+            !BN_mod_mul(v, r, u, n, bc))
+            break;
+        if (!BN_is_zero(v) && coprime_vartime(v, n, bc)) {
+            ok = 1;
+            break;
+        }
     }
-    return 0;
+    BN_clear_free(u);
+    BN_clear_free(v);
+    return ok;
 }
 
 int bn_rand_bits(const mpc_rng *rng, BIGNUM *r, int bits) {
@@ -110,10 +136,7 @@ int bn_exp_public(BIGNUM *r, const BIGNUM *a, const BIGNUM *e, const BIGNUM *m, 
 
 int bn_is_unit(const BIGNUM *a, const BIGNUM *m, BN_CTX *bc) {
     if (BN_is_negative(a) || BN_is_zero(a) || BN_cmp(a, m) >= 0) return 0;
-    BIGNUM *g = BN_new();
-    int ok = g != NULL && BN_gcd(g, a, m, bc) && BN_is_one(g);
-    BN_free(g);
-    return ok;
+    return coprime_vartime(a, m, bc);
 }
 
 int bn_abs_le(const BIGNUM *a, const BIGNUM *bound) { return BN_ucmp(a, bound) <= 0; }

@@ -39,7 +39,8 @@ MPC_WUR int bn_rand_below(const mpc_rng *rng, BIGNUM *r, const BIGNUM *bound, BN
 /* Out: r uniform in [-bound, bound]. Returns as bn_rand_below. */
 MPC_WUR int bn_rand_pm(const mpc_rng *rng, BIGNUM *r, const BIGNUM *bound, BN_CTX *bc);
 
-/* Out: r uniform in Z*_n (retries while gcd(r, n) != 1). */
+/* Out: r uniform in Z*_n (retries while gcd(r, n) != 1; the check is blinded,
+ * so r may be secret). */
 MPC_WUR int bn_rand_unit(const mpc_rng *rng, BIGNUM *r, const BIGNUM *n, BN_CTX *bc);
 
 /* Out: r = the bits-bit random odd integer with the top two bits set. */
@@ -65,7 +66,8 @@ MPC_WUR int bn_exp_secret(BIGNUM *r, const BIGNUM *a, const BIGNUM *e, const BIG
 MPC_WUR int bn_exp_public(BIGNUM *r, const BIGNUM *a, const BIGNUM *e, const BIGNUM *m,
                           BN_CTX *bc);
 
-/* Returns: 1 if 0 < a < m and gcd(a, m) == 1. */
+/* Returns: 1 if 0 < a < m and gcd(a, m) == 1. Variable time: for public a
+ * only (a received value, a public parameter). */
 int bn_is_unit(const BIGNUM *a, const BIGNUM *m, BN_CTX *bc);
 
 /* Returns: 1 if |a| <= bound. */

@@ -220,7 +220,7 @@ static mpc_err_code round1_take(mpc_party *p, sign_state *s, mpc_error *err) {
             FAIL(MPC_ERR_NOMEM, 0);
         }
         if (!mpc_read_bytes(&r, s->com[j], 32) || !bn_read(&r, s->c[j], 600) ||
-            !mpc_reader_done(&r) || !bn_is_unit(s->c[j], pub_of(s, j)->N2, bc)) {
+            !mpc_reader_done(&r) || !gg_paillier_is_ciphertext(pub_of(s, j), s->c[j], bc)) {
             BN_CTX_free(bc);
             FAIL(MPC_ERR_MALFORMED, s->ids[j]);
         }
@@ -249,14 +249,13 @@ static mpc_err_code round1_take(mpc_party *p, sign_state *s, mpc_error *err) {
 
 static mpc_err_code round2_take(mpc_party *p, sign_state *s, mpc_error *err) {
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
-    const gg_paillier_pub *mine = &s->kp->own->pub;
     for (size_t j = 0; j < s->ns; j++) {
         unsigned char c32[32];
         size_t len;
         if (j == s->me) continue;
         const unsigned char *pl = mpc_party_payload(p, 2, j, &len);
         sctx(c32, s, "sign-enc", s->ids[j], s->ids[s->me]);
-        if (!gg_zk_enc_verify(ctx, pub_of(s, j), mine, c32, s->c[j], NULL, NULL, pl, len))
+        if (!gg_zk_enc_verify(ctx, pub_of(s, j), s->kp->own, c32, s->c[j], NULL, NULL, pl, len))
             FAIL(MPC_ERR_BAD_PROOF, s->ids[j]);
     }
     /* round 3: MtA(k_j, gamma_i) and MtAwc(k_j, w_i) as Bob */
@@ -457,7 +456,7 @@ static mpc_err_code gg20_round5_take(mpc_party *p, sign_state *s, mpc_error *err
             !gg_read_point(ctx, &r, &s->A[j]))
             FAIL(MPC_ERR_MALFORMED, s->ids[j]);
         sctx(c32, s, "presign-log", s->ids[j], s->ids[s->me]);
-        if (!gg_zk_enc_verify(ctx, pub_of(s, j), &s->kp->own->pub, c32, s->c[j], &s->R, &s->V[j],
+        if (!gg_zk_enc_verify(ctx, pub_of(s, j), s->kp->own, c32, s->c[j], &s->R, &s->V[j],
                               pf, pflen))
             FAIL(MPC_ERR_BAD_PROOF, s->ids[j]);
         sctx(c32, s, "presign-S", s->ids[j], 0);

@@ -291,6 +291,25 @@ int gg_paillier_pow_n(const gg_paillier_priv *k, BIGNUM *r, const BIGNUM *base,
     return ok;
 }
 
+int gg_paillier_is_ciphertext(const gg_paillier_pub *pub, const BIGNUM *c, BN_CTX *bc) {
+    /* a unit mod N^2 iff a unit mod N: the inversion modulo N is the cheaper */
+    BIGNUM *red = BN_new();
+    int ok = red != NULL && !BN_is_negative(c) && BN_cmp(c, pub->N2) < 0 &&
+             BN_nnmod(red, c, pub->N, bc) && bn_is_unit(red, pub->N, bc);
+    BN_free(red);
+    return ok;
+}
+
+int gg_rp_pow_own(const gg_paillier_priv *k, BIGNUM *r, const BIGNUM *a, const BIGNUM *b,
+                  BN_CTX *bc) {
+    /* s^a t^b = t^(lambda a + b); t has order dividing phi(N). */
+    BIGNUM *e = bn_secret_new();
+    int ok = e && BN_mul(e, k->lambda, a, bc) && BN_add(e, e, b) && BN_nnmod(e, e, k->phi, bc) &&
+             gg_paillier_pow_n(k, r, k->pub.t, e, bc);
+    BN_clear_free(e);
+    return ok;
+}
+
 int gg_paillier_encrypt(const gg_paillier_pub *pub, const gg_paillier_priv *priv, BIGNUM *c,
                         const BIGNUM *m, const BIGNUM *rnd, BN_CTX *bc) {
     BIGNUM *g = bn_secret_new(), *rn = bn_secret_new();
@@ -312,7 +331,7 @@ static int dec_half(BIGNUM *mp, const BIGNUM *c, const BIGNUM *p, const BIGNUM *
 }
 
 int gg_paillier_decrypt(const gg_paillier_priv *k, BIGNUM *m, const BIGNUM *c, BN_CTX *bc) {
-    if (!bn_is_unit(c, k->pub.N2, bc)) return 0;
+    if (!gg_paillier_is_ciphertext(&k->pub, c, bc)) return 0;
     BIGNUM *mp = bn_secret_new(), *mq = bn_secret_new(), *d = bn_secret_new();
     BN_set_flags(m, BN_FLG_CONSTTIME);
     int ok = mp && mq && d && dec_half(mp, c, k->p, k->pp, k->hp, bc) &&

@@ -30,14 +30,13 @@ static int rp_commit(BIGNUM *r, const gg_paillier_pub *v, const BIGNUM *a, const
     return ok;
 }
 
-/* s^a t^b == c d^e mod N~ (public) */
-static int rp_check(const gg_paillier_pub *v, const BIGNUM *a, const BIGNUM *b, const BIGNUM *c,
+/* s^a t^b == c d^e mod N~ over the verifier's own parameters (its CRT) */
+static int rp_check(const gg_paillier_priv *v, const BIGNUM *a, const BIGNUM *b, const BIGNUM *c,
                     const BIGNUM *d, const BIGNUM *e, BN_CTX *bc) {
-    BIGNUM *l = BN_new(), *r = BN_new(), *u = BN_new();
-    int ok = l && r && u && BN_mod_exp(l, v->s, a, v->N, bc) && BN_mod_exp(u, v->t, b, v->N, bc) &&
-             BN_mod_mul(l, l, u, v->N, bc) && BN_mod_exp(r, d, e, v->N, bc) &&
-             BN_mod_mul(r, r, c, v->N, bc) && BN_cmp(l, r) == 0;
-    BN_free(l), BN_free(r), BN_free(u);
+    BIGNUM *l = BN_new(), *r = BN_new();
+    int ok = l && r && gg_rp_pow_own(v, l, a, b, bc) && BN_mod_exp(r, d, e, v->pub.N, bc) &&
+             BN_mod_mul(r, r, c, v->pub.N, bc) && BN_cmp(l, r) == 0;
+    BN_free(l), BN_free(r);
     return ok;
 }
 
@@ -140,10 +139,11 @@ out:
 }
 
 int gg_zk_enc_verify(const mpc_engine_ctx *ctx, const gg_paillier_pub *pk,
-                     const gg_paillier_pub *ver, const unsigned char context[32], const BIGNUM *c,
+                     const gg_paillier_priv *verifier, const unsigned char context[32], const BIGNUM *c,
                      const mpc_point *B, const mpc_point *X, const unsigned char *proof,
                      size_t len) {
-    MPC_ARG_CHECK(ctx && pk && ver && context && c && (B == NULL) == (X == NULL));
+    MPC_ARG_CHECK(ctx && pk && verifier && context && c && (B == NULL) == (X == NULL));
+    const gg_paillier_pub *ver = &verifier->pub;
     BN_CTX *bc = BN_CTX_new();
     BIGNUM *v[E_N] = {0}, *n3 = npow(3, bc), *e = BN_new(), *l = BN_new(), *r = BN_new();
     mpc_point Y;
@@ -156,8 +156,8 @@ int gg_zk_enc_verify(const mpc_engine_ctx *ctx, const gg_paillier_pub *pk,
         if ((v[i] = BN_new()) == NULL || !bn_read(&rd, v[i], 600) || BN_is_negative(v[i])) goto out;
     if (B != NULL && !gg_read_point(ctx, &rd, &Y)) goto out;
     if (!mpc_reader_done(&rd)) goto out;
-    if (!bn_is_unit(c, pk->N2, bc) || !bn_is_unit(v[E_Z], ver->N, bc) ||
-        !bn_is_unit(v[E_U], pk->N2, bc) || !bn_is_unit(v[E_W], ver->N, bc) ||
+    if (!gg_paillier_is_ciphertext(pk, c, bc) || !bn_is_unit(v[E_Z], ver->N, bc) ||
+        !gg_paillier_is_ciphertext(pk, v[E_U], bc) || !bn_is_unit(v[E_W], ver->N, bc) ||
         !bn_is_unit(v[E_S], pk->N, bc) || BN_cmp(v[E_S1], n3) > 0)
         goto out;
     tr_params(&t, "GG-zk-enc-v1", context, pk, ver);
@@ -174,7 +174,7 @@ int gg_zk_enc_verify(const mpc_engine_ctx *ctx, const gg_paillier_pub *pk,
         !BN_mod_mul(l, l, r, pk->N2, bc) || !BN_mod_exp(r, c, e, pk->N2, bc) ||
         !BN_mod_mul(r, r, v[E_U], pk->N2, bc) || BN_cmp(l, r) != 0)
         goto out;
-    if (!rp_check(ver, v[E_S1], v[E_S2], v[E_W], v[E_Z], e, bc)) goto out;
+    if (!rp_check(verifier, v[E_S1], v[E_S2], v[E_W], v[E_Z], e, bc)) goto out;
     if (B != NULL) {
         mpc_scalar s1, es;
         mpc_point lhs, rhs;
@@ -292,16 +292,16 @@ int gg_zk_aff_verify(const mpc_engine_ctx *ctx, const gg_paillier_priv *alice,
         if ((v[i] = BN_new()) == NULL || !bn_read(&rd, v[i], 600) || BN_is_negative(v[i])) goto out;
     if (X != NULL && !gg_read_point(ctx, &rd, &U)) goto out;
     if (!mpc_reader_done(&rd)) goto out;
-    if (!bn_is_unit(c1, pk->N2, bc) || !bn_is_unit(c2, pk->N2, bc) ||
+    if (!gg_paillier_is_ciphertext(pk, c1, bc) || !gg_paillier_is_ciphertext(pk, c2, bc) ||
         !bn_is_unit(v[A_Z], pk->N, bc) || !bn_is_unit(v[A_ZP], pk->N, bc) ||
-        !bn_is_unit(v[A_T], pk->N, bc) || !bn_is_unit(v[A_V], pk->N2, bc) ||
+        !bn_is_unit(v[A_T], pk->N, bc) || !gg_paillier_is_ciphertext(pk, v[A_V], bc) ||
         !bn_is_unit(v[A_W], pk->N, bc) || !bn_is_unit(v[A_S], pk->N, bc) ||
         BN_cmp(v[A_S1], n3) > 0 || BN_cmp(v[A_T1], n7) > 0)
         goto out;
     aff_transcript(ctx, &t, context, pk, c1, c2, X, v, X != NULL ? &U : NULL);
     if (!challenge(e, &t)) goto out;
-    if (!rp_check(pk, v[A_S1], v[A_S2], v[A_ZP], v[A_Z], e, bc) ||
-        !rp_check(pk, v[A_T1], v[A_T2], v[A_W], v[A_T], e, bc))
+    if (!rp_check(alice, v[A_S1], v[A_S2], v[A_ZP], v[A_Z], e, bc) ||
+        !rp_check(alice, v[A_T1], v[A_T2], v[A_W], v[A_T], e, bc))
         goto out;
     /* c1^s1 s_^N (1+N)^t1 == c2^e v mod N^2 (Alice's CRT) */
     if (!gg_paillier_pow(pk, alice, l, c1, v[A_S1], 0, bc) ||

@@ -47,10 +47,11 @@ MPC_WUR mpc_err_code gg_zk_enc_prove(const mpc_engine_ctx *ctx, const gg_paillie
                                      const BIGNUM *c, const BIGNUM *m, const BIGNUM *r,
                                      const mpc_point *B, const mpc_point *X,
                                      unsigned char **out, size_t *len);
-/* Verify. prover: the prover's Paillier public key; ver: the verifier's own
- * parameters. Returns: 1 if valid. */
+/* Verify. prover: the prover's Paillier public key; verifier: the
+ * verifier's own key (its ring-Pedersen equations are checked through its
+ * CRT). Returns: 1 if valid. */
 MPC_WUR int gg_zk_enc_verify(const mpc_engine_ctx *ctx, const gg_paillier_pub *prover,
-                             const gg_paillier_pub *ver, const unsigned char context[32],
+                             const gg_paillier_priv *verifier, const unsigned char context[32],
                              const BIGNUM *c, const mpc_point *B, const mpc_point *X,
                              const unsigned char *proof, size_t len);
 

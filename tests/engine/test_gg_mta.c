@@ -33,9 +33,9 @@ int main(int argc, char **argv) {
         CHECK(bn_from_scalar(m, &a));
         /* Alice's range proof towards Bob */
         CHECK(gg_zk_enc_prove(ctx, alice, &bob->pub, c1, cA, m, r, NULL, NULL, &pf, &len) == MPC_OK);
-        CHECK(gg_zk_enc_verify(ctx, &alice->pub, &bob->pub, c1, cA, NULL, NULL, pf, len));
-        CHECK(!gg_zk_enc_verify(ctx, &alice->pub, &bob->pub, c2, cA, NULL, NULL, pf, len));
-        CHECK(!gg_zk_enc_verify(ctx, &alice->pub, &alice->pub, c1, cA, NULL, NULL, pf, len));
+        CHECK(gg_zk_enc_verify(ctx, &alice->pub, bob, c1, cA, NULL, NULL, pf, len));
+        CHECK(!gg_zk_enc_verify(ctx, &alice->pub, bob, c2, cA, NULL, NULL, pf, len));
+        CHECK(!gg_zk_enc_verify(ctx, &alice->pub, alice, c1, cA, NULL, NULL, pf, len));
         free(pf);
         /* with the discrete log: X = a B */
         mpc_scalar_set_u32(&ab, 1);
@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
         mpc_point_mul_base(ctx, &B, &sum);
         gg_point_mul_secret(ctx, &X, &B, &a);
         CHECK(gg_zk_enc_prove(ctx, alice, &bob->pub, c1, cA, m, r, &B, &X, &pf, &len) == MPC_OK);
-        CHECK(gg_zk_enc_verify(ctx, &alice->pub, &bob->pub, c1, cA, &B, &X, pf, len));
-        CHECK(!gg_zk_enc_verify(ctx, &alice->pub, &bob->pub, c1, cA, &B, &G1, pf, len));
+        CHECK(gg_zk_enc_verify(ctx, &alice->pub, bob, c1, cA, &B, &X, pf, len));
+        CHECK(!gg_zk_enc_verify(ctx, &alice->pub, bob, c1, cA, &B, &G1, pf, len));
         free(pf);
         for (int wc = 0; wc < 2; wc++) {
             CHECK(gg_mta_respond(ctx, &alice->pub, c1, cA, &b, wc, &beta, &msg, &mlen) == MPC_OK);
@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
     CHECK(BN_set_word(k, 4) && BN_exp(m, big, k, bc));
     CHECK(bn_rand_unit(rng, r, alice->pub.N, bc) && gg_paillier_encrypt(&alice->pub, alice, cA, m, r, bc));
     CHECK(gg_zk_enc_prove(ctx, alice, &bob->pub, c1, cA, m, r, NULL, NULL, &pf, &len) == MPC_OK);
-    CHECK(!gg_zk_enc_verify(ctx, &alice->pub, &bob->pub, c1, cA, NULL, NULL, pf, len));
+    CHECK(!gg_zk_enc_verify(ctx, &alice->pub, bob, c1, cA, NULL, NULL, pf, len));
     free(pf);
     printf("out-of-range input: rejected\n");
 
