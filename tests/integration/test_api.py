@@ -152,6 +152,7 @@ BAD_SIGN = [
     ("bad request_id", {"request_id": "has space"}, 400, "INVALID_FIELD"),
     ("bad callback", {"callback_url": "ftp://example.com/x"}, 400, "INVALID_FIELD"),
     ("bad derivation path", {"derivation_path": "m/0'/1"}, 400, "INVALID_FIELD"),
+    ("child key derivation", {"derivation_path": "m/0/7"}, 400, "DERIVATION_NOT_SUPPORTED"),
     ("unknown key", {"key_id": "key_does_not_exist"}, 404, "KEY_NOT_FOUND"),
 ]
 
@@ -233,7 +234,7 @@ def test_unknown_endpoint_and_method(api):
 def test_sign_produces_a_decodable_record(api, key_id, stack_env):
     reader = TopicReader(stack_env["MPC_KAFKA_BROKERS"], "mpc.sign.requests")
     rid = f"it-sign-{uuid.uuid4().hex}"
-    status, body, _ = api.post("/api/v1/sign", sign_body(key_id, request_id=rid, derivation_path="m/0/7"))
+    status, body, _ = api.post("/api/v1/sign", sign_body(key_id, request_id=rid, derivation_path="m"))
     assert status == 202, body
     assert body["data"] == {"request_id": rid, "key_id": key_id, "batch_id": None, "status": "accepted",
                             "replayed": False}
@@ -252,7 +253,7 @@ def test_sign_produces_a_decodable_record(api, key_id, stack_env):
                               timestamp_ms=ts_ms, nonce=auth["nonce"])["auth"]["signature"]
     assert hmac.compare_digest(auth["signature"], want)
     assert rec["items"] == [{"request_id": rid, "message": bytes.fromhex(HASH), "message_type": "hash",
-                             "derivation_path": "m/0/7"}]
+                             "derivation_path": "m"}]
     row = psql(f"SELECT status, kind, key_id, client_id FROM requests WHERE request_id = {sql_literal(rid)}")
     assert row == [["accepted", "sign", key_id, api.key_id]]
 

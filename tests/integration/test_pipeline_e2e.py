@@ -288,6 +288,24 @@ def test_record_without_valid_auth_is_refused(pipe, key23, dlq, forge):
         assert psql(f"SELECT count(*) FROM requests WHERE request_id = {sql_literal(rid)}") == [["0"]]
 
 
+def test_child_key_derivation_is_refused_not_signed_with_the_root_key(pipe, key23):
+    """A record straight on Kafka asking for a child key (derivation_path
+    m/0/7) fails with DERIVATION_NOT_SUPPORTED: a root-key signature would not
+    verify under the child key. "m" (the key itself) still signs."""
+    child, root = "deriv-" + uuid.uuid4().hex, "deriv-m-" + uuid.uuid4().hex
+    for rid, path in ((child, "m/0/7"), (root, "m")):
+        rec = sign_record(pipe, key23["key_id"], os.urandom(32), rid)
+        rec["items"][0]["derivation_path"] = path
+        pipe.produce("mpc.sign.requests", rid,
+                     mpc_records.encode("SignRequest", mpc_records.signed("SignRequest", rec, "mpc.sign.requests",
+                                                                          pipe.key_id, pipe.secret)))
+    results = pipe.wait_results([child, root], timeout=60)
+    assert results[child]["status"] == "failed" and results[child]["error_code"] == "DERIVATION_NOT_SUPPORTED", \
+        results[child]
+    assert results[child]["signature"] is None
+    assert results[root]["status"] == "succeeded", results[root]
+
+
 # ------------------------------------------------------------- 2. 3-of-5 ---
 
 @pytest.mark.parametrize("protocol", ["frost", "frost-bip340"])
