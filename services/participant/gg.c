@@ -14,6 +14,9 @@
 #include "pipeline/ecdsa_sig.h"
 #include "presig_store.h"
 #include "svc/log.h"
+#ifdef MPC_PARTICIPANT_CHEATER
+#include "cheat.h" /* TEST ONLY: mpc-participant-cheater */
+#endif
 
 #define MAX_HELD 64 /* online bundles held back while presigning */
 
@@ -48,6 +51,10 @@ int gg_handles(const char *protocol) { return pl_is_ecdsa(protocol); }
 int64_t gg_node_timeout_ms(const gg_node *g) { return g->timeout_ms; }
 
 int gg_run_round_base(const gg_run *r) { return r ? r->round_base : 0; }
+
+#ifdef MPC_PARTICIPANT_CHEATER
+const gg_keypkg *gg_run_keypkg(const gg_run *r) { return r && r->has_kp ? &r->kp : NULL; } /* TEST ONLY (cheat.h) */
+#endif
 
 /* `<dirname of node.share_dir>/<leaf>` when the setting is empty. */
 static void node_path(char *out, size_t outlen, const char *setting, const char *share_dir, const char *leaf) {
@@ -149,6 +156,9 @@ static pl_batch *start_keygen(gg_node *g, const pl_session *d, const char **code
     if (cfg.paillier == NULL)
         svc_log(SVC_LOG_WARN, "Paillier pool empty: generating safe primes inline (seconds)", "{s:s}", "session_id",
                 d->session_id);
+#ifdef MPC_PARTICIPANT_CHEATER
+    cfg.paillier = cheat_paillier(g->ctx, cfg.paillier); /* TEST ONLY: may swap in a bad key (cheat.h) */
+#endif
     pl_engine_session_id(cfg.session, d->session_id, -1);
     mpc_party *party = NULL;
     mpc_err_code rc = gg_keygen_new(g->ctx, &party, &cfg); /* owns cfg.paillier on every path */

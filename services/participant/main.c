@@ -41,6 +41,9 @@
 #include "svc/clock.h"
 #include "svc/log.h"
 #include "svc/service.h"
+#ifdef MPC_PARTICIPANT_CHEATER
+#include "cheat.h" /* TEST ONLY: mpc-participant-cheater */
+#endif
 
 typedef struct psession {
     pl_session desc;
@@ -132,6 +135,13 @@ static void pump(svc_service *svc, participant *p, psession *s) {
     pl_bundle b;
     int r;
     while ((r = pl_batch_pop(s->batch, &b)) == 1) {
+#ifdef MPC_PARTICIPANT_CHEATER /* TEST ONLY (cheat.h): tamper with b; `first` (equivocation) goes out before it */
+        pl_bundle first = cheat_bundle(p->ctx, &s->desc, s->gg, &b);
+        if (first.bytes)
+            send_or_log(svc, p, s->desc.session_id, s->desc.protocol, first.round + gg_run_round_base(s->gg),
+                        first.recipient, "protocol", first.bytes, first.len);
+        pl_bundle_free(&first);
+#endif
         send_or_log(svc, p, s->desc.session_id, s->desc.protocol, b.round + gg_run_round_base(s->gg), b.recipient,
                     "protocol", b.bytes, b.len);
         pl_bundle_free(&b);
