@@ -329,13 +329,16 @@ static void on_session_start(svc_service *svc, participant *p, const rounds_in *
     snprintf(ledger_id, sizeof ledger_id, "session:%s", d.session_id);
     mpc_secure_error e;
     int lr = mpc_ledger_consume(p->ledger, ledger_id, &e);
-    if (lr == MPC_SECURE_ERR_EXISTS) {
+    if (lr == MPC_SECURE_ERR_CONSUMED) {
         send_abort(svc, p, &d, "RESTARTED", 0, "this node restarted during the session; its nonces are gone");
         pl_session_clear(&d);
         return;
     }
     if (lr != MPC_SECURE_OK) {
-        send_abort(svc, p, &d, "STORAGE", 0, e.message);
+        /* e.message names the ledger file: log it here, do not publish it */
+        svc_log(SVC_LOG_ERROR, "nonce ledger write failed", "{s:s,s:s}", "session_id", d.session_id, "error",
+                e.message);
+        send_abort(svc, p, &d, "STORAGE", 0, "this node cannot record the session in its nonce ledger");
         pl_session_clear(&d);
         return;
     }
@@ -385,13 +388,33 @@ static void on_protocol(svc_service *svc, participant *p, const rounds_in *in) {
     settle(svc, p, s);
 }
 
+/* A message its sender provably signed was rejected by lib/rounds (a second,
+ * different message for one round slot, or a payload that does not decrypt):
+ * fail the session naming the sender, as the engine does for its own checks,
+ * so the abort reaches the coordinator and the audit trail from this node. */
+static void abort_for_rejected(svc_service *svc, participant *p, const rd_kafka_message_t *msg,
+                               const char *reason, int blame) {
+    char session_id[130] = "";
+    if (msg->key == NULL || msg->key_len >= sizeof session_id) return;
+    memcpy(session_id, msg->key, msg->key_len);
+    psession *s = find_session(p, session_id);
+    if (s == NULL || !pl_session_has(&s->desc, (uint16_t)blame)) return;
+    int equivocation = strcmp(reason, "equivocation") == 0;
+    send_abort(svc, p, &s->desc, mpc_err_str(equivocation ? MPC_ERR_EQUIVOCATION : MPC_ERR_MALFORMED), blame,
+               equivocation ? "two different signed messages for one round slot"
+                            : "a signed round message that does not decrypt");
+    svc_counter_add(p->sessions_failed, 1);
+    drop_session(svc, p, s);
+}
+
 static svc_msg_outcome participant_on_message(svc_service *svc, const rd_kafka_message_t *msg) {
     participant *p = svc_service_state(svc);
     rounds_in in;
     const char *reason;
     int blame;
-    if (rounds_receive(p->rounds, msg->payload, msg->len, svc_wall_ms(), &in, &reason, &blame) != ROUNDS_ACCEPT)
-        return SVC_MSG_DONE;
+    rounds_outcome o = rounds_receive(p->rounds, msg->payload, msg->len, svc_wall_ms(), &in, &reason, &blame);
+    if (o == ROUNDS_REJECT && blame > 0) abort_for_rejected(svc, p, msg, reason, blame);
+    if (o != ROUNDS_ACCEPT) return SVC_MSG_DONE;
     const char *kind = in.msg.kind;
     if (in.msg.from == 0 && strcmp(kind, "session_start") == 0) {
         on_session_start(svc, p, &in);
