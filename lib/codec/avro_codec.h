@@ -401,6 +401,12 @@ MPC_CODEC_DECLARE(dead_letter, mpc_dead_letter)
 
 #undef MPC_CODEC_DECLARE
 
+/* Child keys are not implemented yet: a SignRequest item whose
+ * derivation_path is set and is not "m" must be refused, never signed with
+ * the root key (docs/pipeline.md, DERIVATION_NOT_SUPPORTED).
+ * Returns: the index of the first such item, or -1 if there is none. */
+long mpc_codec_sign_request_child_item(const mpc_sign_request *rec);
+
 /* ---- Any record (consumers of several topics, e.g. the auditor) --------- */
 
 /* Storage for a record of any type; which member is live is told by the

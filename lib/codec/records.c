@@ -110,6 +110,15 @@ static int keygen_check(const void *rec, const char *path, mpc_codec_error *err)
 
 /* "m" followed by any number of "/<index>", index < 2^31 (non-hardened: a
  * threshold key has no private key to derive hardened children with). */
+long mpc_codec_sign_request_child_item(const mpc_sign_request *rec)
+{
+    for (size_t i = 0; i < rec->items_len; i++)
+        if (rec->items[i].derivation_path != NULL &&
+            strcmp(rec->items[i].derivation_path, "m") != 0)
+            return (long)i;
+    return -1;
+}
+
 static int derivation_path_ok(const char *p, const char **why)
 {
     *why = "must look like m/0/17";

@@ -338,16 +338,15 @@ static int submit_sign(api_call *c, svc_http_response *resp, const char *key_id,
         codec_fail(vrc, &ce, e);
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
+    long child = mpc_codec_sign_request_child_item(&req);
+    if (child >= 0) {
         /* A well-formed child path is refused rather than signed with the
          * root key (the coordinator refuses it too, for records sent
          * straight to Kafka). */
-        if (items[i].derivation_path != NULL && strcmp(items[i].derivation_path, "m") != 0) {
-            api_fail(e, 400, "DERIVATION_NOT_SUPPORTED",
-                     "derivation_path '%s': child-key derivation is not supported yet; omit it or use \"m\"",
-                     items[i].derivation_path);
-            goto out;
-        }
+        api_fail(e, 400, "DERIVATION_NOT_SUPPORTED",
+                 "derivation_path '%s': child-key derivation is not supported yet; omit it or use \"m\"",
+                 recs[child].derivation_path);
+        goto out;
     }
     if (check_key(c, key_id, e) != 0) goto out;
 

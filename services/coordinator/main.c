@@ -662,13 +662,6 @@ out:
     return out;
 }
 
-/* Does any item ask for a child key (a derivation_path other than "m")? */
-static int derives_child_key(const mpc_sign_request *req) {
-    for (size_t i = 0; i < req->items_len; i++)
-        if (req->items[i].derivation_path != NULL && strcmp(req->items[i].derivation_path, "m") != 0) return 1;
-    return 0;
-}
-
 static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
     mpc_sign_request req;
     mpc_codec_error ce;
@@ -750,7 +743,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     } else if (strcmp(s->key.status, "Active") != 0 || !s->key.has_public_key) {
         snprintf(because, sizeof because, "the key is %s, not Active", s->key.status);
         code = "KEY_NOT_ACTIVE", why = because;
-    } else if (derives_child_key(&req)) {
+    } else if (mpc_codec_sign_request_child_item(&req) >= 0) {
         /* Signing with the root key instead would hand back a signature that
          * does not verify under the child key the caller asked for. */
         code = "DERIVATION_NOT_SUPPORTED", why = "child-key derivation (derivation_path other than \"m\") is not supported yet";

@@ -180,6 +180,15 @@ static int finish_keygen(participant *p, psession *s, unsigned char gk[33], char
     return rc;
 }
 
+/* Ends a running session from outside its parties: abort naming culprit,
+ * count it failed, forget it. */
+static void fail_session(svc_service *svc, participant *p, psession *s, const char *code, int culprit,
+                         const char *message) {
+    send_abort(svc, p, &s->desc, code, culprit, message);
+    svc_counter_add(p->sessions_failed, 1);
+    drop_session(svc, p, s);
+}
+
 /* Checks whether the session ended; sends output or abort and drops it. */
 static void settle(svc_service *svc, participant *p, psession *s) {
     mpc_party_status st = pl_batch_status(s->batch);
@@ -379,9 +388,7 @@ static void on_protocol(svc_service *svc, participant *p, const rounds_in *in) {
     if (rc != MPC_OK && mpc_err_is_rejection(rc)) return;
     if (rc != MPC_OK && pl_batch_status(s->batch) == MPC_PARTY_RUNNING) {
         /* The bundle itself is broken, so no party failed: its (signed) sender is to blame. */
-        send_abort(svc, p, &s->desc, mpc_err_str(rc), e.culprit, "malformed bundle");
-        svc_counter_add(p->sessions_failed, 1);
-        drop_session(svc, p, s);
+        fail_session(svc, p, s, mpc_err_str(rc), e.culprit, "malformed bundle");
         return;
     }
     if (rc == MPC_OK) pump(svc, p, s);
@@ -400,11 +407,9 @@ static void abort_for_rejected(svc_service *svc, participant *p, const rd_kafka_
     psession *s = find_session(p, session_id);
     if (s == NULL || !pl_session_has(&s->desc, (uint16_t)blame)) return;
     int equivocation = strcmp(reason, "equivocation") == 0;
-    send_abort(svc, p, &s->desc, mpc_err_str(equivocation ? MPC_ERR_EQUIVOCATION : MPC_ERR_MALFORMED), blame,
-               equivocation ? "two different signed messages for one round slot"
-                            : "a signed round message that does not decrypt");
-    svc_counter_add(p->sessions_failed, 1);
-    drop_session(svc, p, s);
+    fail_session(svc, p, s, mpc_err_str(equivocation ? MPC_ERR_EQUIVOCATION : MPC_ERR_MALFORMED), blame,
+                 equivocation ? "two different signed messages for one round slot"
+                              : "a signed round message that does not decrypt");
 }
 
 static svc_msg_outcome participant_on_message(svc_service *svc, const rd_kafka_message_t *msg) {

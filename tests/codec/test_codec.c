@@ -472,6 +472,13 @@ static void test_encode_validation(void)
     EXPECT_ENCODE(sign_request, sr, MPC_CODEC_ERR_INVALID, "items[1].derivation_path");
     items[1].derivation_path = "m";
     EXPECT_ENCODE(sign_request, sr, MPC_CODEC_OK, "");
+    /* child paths are found (and refused by the services): items[2] is m/44/0/0/1 */
+    CHECK(mpc_codec_sign_request_child_item(&sr) == 2);
+    items[1].derivation_path = "m/0";
+    CHECK(mpc_codec_sign_request_child_item(&sr) == 1);
+    items[1].derivation_path = "m";
+    items[2].derivation_path = NULL;
+    CHECK(mpc_codec_sign_request_child_item(&sr) == -1);
     memcpy(items, sr0->items, sizeof items);
     items[0].message.len = 31;
     EXPECT_ENCODE(sign_request, sr, MPC_CODEC_ERR_INVALID, "items[0].message");
