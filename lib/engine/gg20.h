@@ -23,9 +23,10 @@
  *
  * Identifiable abort: Pi_enc / MtA proofs, decommitments, the T_i / S_i /
  * Rbar_i proofs and the online share check name the cheater. If the sum
- * checks of round 5 fail while every proof passed, no single party can be
- * blamed from public data (the paper then reveals MtA values); we abort
- * with culprit 0 (MPC_ERR_BAD_SIG_SHARE).
+ * checks of round 5 fail while every proof passed, a 6th round reveals the
+ * presignature's ephemeral values and names the party whose delta_i or
+ * sigma_i (or reveal) is wrong (gg20_ident.h); round 4 carries the digests
+ * of every MtA answer for it.
  */
 #ifndef MPC_ENGINE_GG20_H
 #define MPC_ENGINE_GG20_H
@@ -34,6 +35,11 @@
 #include "engine/gg18.h"
 
 #define GG20_PRESIG_VERSION 1
+
+/* Presigning rounds: 5, and a 6th (the reveal) only after a failed sum
+ * check. Services numbering an online session's rounds after an inline
+ * presign start them after this. */
+#define GG20_PRESIGN_ROUNDS 6
 
 typedef struct gg20_presig gg20_presig; /* opaque, heap allocated */
 

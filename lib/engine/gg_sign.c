@@ -8,6 +8,8 @@
 #include "engine/bn_util.h"
 #include "engine/gg18.h"
 #include "engine/gg20.h"
+#include "engine/gg20_ident.h"
+#include "engine/gg_faults.h"
 #include "engine/mta.h"
 #include "engine/pok.h"
 #include "engine/shamir.h"
@@ -44,7 +46,20 @@ typedef struct sign_state {
     gg_signature sig;
     int have_sig;
     gg20_presig *presig;
+    /* GG20 identification (gg20_ident.h) */
+    BIGNUM *(*ans)[2];            /* [j][kind]: the c_B received from j */
+    unsigned char (*dig)[2][32];  /* [bob * ns + alice][kind]: broadcast digests */
+    mpc_scalar *dl;               /* every party's broadcast delta_j */
+    unsigned char *reveal;        /* own round-6 payload (secret until sent) */
+    size_t reveal_len;
+    unsigned faults;              /* GG_FAULT_* (MPC_ENGINE_FAULTS builds only) */
 } sign_state;
+
+#ifdef MPC_ENGINE_FAULTS
+#define FAULT(s, f) (((s)->faults & (f)) != 0)
+#else
+#define FAULT(s, f) 0
+#endif
 
 static void sign_destroy(void *v) {
     sign_state *s = v;
@@ -57,6 +72,10 @@ static void sign_destroy(void *v) {
     if (s->nu) OPENSSL_cleanse(s->nu, s->ns * sizeof *s->nu);
     free(s->beta), free(s->nu), free(s->W), free(s->Gam), free(s->T), free(s->V), free(s->A);
     free(s->U), free(s->TT), free(s->com), free(s->com5), free(s->com7);
+    if (s->ans != NULL)
+        for (size_t j = 0; j < s->ns; j++) BN_free(s->ans[j][0]), BN_free(s->ans[j][1]);
+    free(s->ans), free(s->dig), free(s->dl);
+    OPENSSL_clear_free(s->reveal, s->reveal_len);
     gg20_presig_free(s->presig);
     OPENSSL_cleanse(s, sizeof *s);
     free(s);
@@ -181,6 +200,22 @@ static const gg_paillier_pub *pub_of(const sign_state *s, size_t j) {
     return &s->kp->paillier[s->ids[j] - 1];
 }
 
+/* Bob (GG20): the digests of the answers just made for index j, to be
+ * broadcast in round 4 (gg20_ident.h). */
+static mpc_err_code answer_digests(sign_state *s, size_t j, const unsigned char *m1, size_t l1,
+                                   const unsigned char *m2, size_t l2) {
+    BIGNUM *cB = BN_new();
+    const unsigned char *msg[2] = {m1, m2};
+    size_t len[2] = {l1, l2};
+    int ok = cB != NULL;
+    for (int kind = GG20_ANSWER_GAMMA; kind <= GG20_ANSWER_W && ok; kind++)
+        ok = gg_mta_answer_ciphertext(msg[kind], len[kind], cB) &&
+             gg20_answer_digest(s->dig[s->me * s->ns + j][kind], s->session, s->ids[s->me],
+                                s->ids[j], kind, pub_of(s, j), cB);
+    BN_free(cB);
+    return ok ? MPC_OK : MPC_ERR_NOMEM;
+}
+
 /* ---- rounds ---- */
 
 static mpc_err_code round1_send(mpc_party *p, sign_state *s) {
@@ -259,28 +294,49 @@ static mpc_err_code round2_take(mpc_party *p, sign_state *s, mpc_error *err) {
             FAIL(MPC_ERR_BAD_PROOF, s->ids[j]);
     }
     /* round 3: MtA(k_j, gamma_i) and MtAwc(k_j, w_i) as Bob */
+    mpc_scalar b = s->gamma;
+    if (FAULT(s, GG_FAULT_MTA_GAMMA)) {
+        mpc_scalar one;
+        mpc_scalar_set_u32(&one, 1);
+        mpc_scalar_add(&b, &b, &one);
+    }
     for (size_t j = 0; j < s->ns; j++) {
         unsigned char c32[32], *m1, *m2;
         size_t l1, l2;
         mpc_writer w;
         if (j == s->me) continue;
         sctx(c32, s, "sign-mta", s->ids[s->me], s->ids[j]);
-        mpc_err_code rc = gg_mta_respond(ctx, pub_of(s, j), c32, s->c[j], &s->gamma, 0,
-                                         &s->beta[j], &m1, &l1);
-        if (rc != MPC_OK) FAIL(rc, 0);
+        mpc_err_code rc = gg_mta_respond(ctx, pub_of(s, j), c32, s->c[j], &b, 0, &s->beta[j],
+                                         &m1, &l1);
+        if (rc != MPC_OK) {
+            mpc_scalar_clear(&b);
+            FAIL(rc, 0);
+        }
         sctx(c32, s, "sign-mtawc", s->ids[s->me], s->ids[j]);
         rc = gg_mta_respond(ctx, pub_of(s, j), c32, s->c[j], &s->w, 1, &s->nu[j], &m2, &l2);
+        if (rc == MPC_OK && s->kind == KIND_GG20)
+            rc = answer_digests(s, j, m1, l1, m2, l2);
         if (rc != MPC_OK) {
-            free(m1);
+            free(m1), free(m2);
+            mpc_scalar_clear(&b);
             FAIL(rc, 0);
+        }
+        if (FAULT(s, GG_FAULT_NU) && j == (s->me == 0 ? 1u : 0u)) {
+            mpc_scalar one;
+            mpc_scalar_set_u32(&one, 1);
+            mpc_scalar_add(&s->nu[j], &s->nu[j], &one);
         }
         mpc_writer_init(&w);
         gg_write_blob(&w, m1, l1);
         gg_write_blob(&w, m2, l2);
         free(m1), free(m2);
         rc = send_writer(p, 3, s->ids[j], &w);
-        if (rc != MPC_OK) FAIL(rc, 0);
+        if (rc != MPC_OK) {
+            mpc_scalar_clear(&b);
+            FAIL(rc, 0);
+        }
     }
+    mpc_scalar_clear(&b);
     return MPC_OK;
 }
 
@@ -307,13 +363,27 @@ static mpc_err_code round3_take(mpc_party *p, sign_state *s, mpc_error *err) {
             rc = gg_mta_finish(ctx, s->kp->own, c32, s->c[s->me], &s->W[j], m2, l2, &mu);
         }
         if (rc != MPC_OK) FAIL(rc, rc == MPC_ERR_NOMEM ? 0 : s->ids[j]);
+        if (s->kind == KIND_GG20) {
+            s->ans[j][GG20_ANSWER_GAMMA] = BN_new();
+            s->ans[j][GG20_ANSWER_W] = BN_new();
+            if (s->ans[j][0] == NULL || s->ans[j][1] == NULL ||
+                !gg_mta_answer_ciphertext(m1, l1, s->ans[j][GG20_ANSWER_GAMMA]) ||
+                !gg_mta_answer_ciphertext(m2, l2, s->ans[j][GG20_ANSWER_W]))
+                FAIL(MPC_ERR_NOMEM, 0);
+        }
         mpc_scalar_add(&s->delta, &s->delta, &alpha);
         mpc_scalar_add(&s->delta, &s->delta, &s->beta[j]);
         mpc_scalar_add(&s->sigma, &s->sigma, &mu);
         mpc_scalar_add(&s->sigma, &s->sigma, &s->nu[j]);
     }
     mpc_scalar_clear(&alpha), mpc_scalar_clear(&mu);
-    /* round 4: delta_i, decommit Gamma_i, PoK(gamma_i) [, T_i + proof] */
+    if (FAULT(s, GG_FAULT_DELTA) || FAULT(s, GG_FAULT_SIGMA)) {
+        mpc_scalar one;
+        mpc_scalar_set_u32(&one, 1);
+        if (FAULT(s, GG_FAULT_DELTA)) mpc_scalar_add(&s->delta, &s->delta, &one);
+        if (FAULT(s, GG_FAULT_SIGMA)) mpc_scalar_add(&s->sigma, &s->sigma, &one);
+    }
+    /* round 4: delta_i, decommit Gamma_i, PoK(gamma_i) [, T_i + proof, answer digests] */
     unsigned char c32[32], pb[MPC_POK_BYTES];
     mpc_pok pok;
     mpc_writer w;
@@ -339,6 +409,10 @@ static mpc_err_code round3_take(mpc_party *p, sign_state *s, mpc_error *err) {
         sctx(c32, s, "presign-T", s->ids[s->me], 0);
         if (!lin_prove(ctx, &w, c32, &s->T[s->me], &G1, &s->H, &s->sigma, &s->lT, NULL, NULL))
             FAIL(MPC_ERR_RNG, 0);
+        s->dl[s->me] = s->delta;
+        if (FAULT(s, GG_FAULT_ANSWER_DIGEST)) s->dig[s->me * s->ns + (s->me == 0)][0][0] ^= 1;
+        for (size_t j = 0; j < s->ns; j++)
+            if (j != s->me) mpc_write_bytes(&w, (unsigned char *)s->dig[s->me * s->ns + j], 64);
     }
     mpc_err_code rc = send_writer(p, 4, MPC_BROADCAST, &w);
     if (rc != MPC_OK) FAIL(rc, 0);
@@ -374,8 +448,22 @@ static mpc_err_code round4_take(mpc_party *p, sign_state *s, mpc_error *err) {
             sctx(c32, s, "presign-T", s->ids[j], 0);
             if (!lin_verify(ctx, &r, c32, &s->T[j], &G1, &s->H, NULL, NULL))
                 FAIL(MPC_ERR_BAD_PROOF, s->ids[j]);
+            for (size_t l = 0; l < s->ns; l++)
+                if (l != j && !mpc_read_bytes(&r, (unsigned char *)s->dig[j * s->ns + l], 64))
+                    FAIL(MPC_ERR_MALFORMED, s->ids[j]);
+            s->dl[j] = dj;
         }
         if (!mpc_reader_done(&r)) FAIL(MPC_ERR_MALFORMED, s->ids[j]);
+        if (s->kind == KIND_GG20) {
+            /* what j broadcast about its answers to me must match what it sent me */
+            for (int kind = GG20_ANSWER_GAMMA; kind <= GG20_ANSWER_W; kind++) {
+                if (!gg20_answer_digest(chk, s->session, s->ids[j], s->ids[s->me], kind,
+                                        &s->kp->own->pub, s->ans[j][kind]))
+                    FAIL(MPC_ERR_NOMEM, 0);
+                if (CRYPTO_memcmp(chk, s->dig[j * s->ns + s->me][kind], 32) != 0)
+                    FAIL(MPC_ERR_EQUIVOCATION, s->ids[j]);
+            }
+        }
         mpc_scalar_add(&delta, &delta, &dj);
     }
     /* R = delta^-1 sum Gamma_j, r = R.x mod n */
@@ -438,6 +526,53 @@ static mpc_err_code gg20_round5_send(mpc_party *p, sign_state *s, mpc_error *err
     return MPC_OK;
 }
 
+/* GG20 round 6 (broadcast, only after a failed sum check): reveal the
+ * presignature's ephemeral values (gg20_ident.h). */
+static mpc_err_code gg20_reveal_send(mpc_party *p, sign_state *s, mpc_error *err) {
+    mpc_writer w;
+    mpc_scalar gamma = s->gamma;
+    if (FAULT(s, GG_FAULT_REVEAL_ALPHA)) {
+        /* a consistent lie: open c_B (1 + N) instead of c_B (plaintext + 1) */
+        const gg_paillier_pub *own = &s->kp->own->pub;
+        BIGNUM *g = BN_new(), *cB = s->ans[s->me == 0][GG20_ANSWER_GAMMA];
+        BN_CTX *bc = BN_CTX_new();
+        int ok = g && bc && BN_copy(g, own->N) && BN_add_word(g, 1) &&
+                 BN_mod_mul(cB, cB, g, own->N2, bc);
+        BN_free(g), BN_CTX_free(bc);
+        if (!ok) FAIL(MPC_ERR_NOMEM, 0);
+    }
+    if (FAULT(s, GG_FAULT_REVEAL_GAMMA)) {
+        mpc_scalar one;
+        mpc_scalar_set_u32(&one, 1);
+        mpc_scalar_add(&gamma, &gamma, &one);
+    }
+    mpc_writer_init(&w);
+    mpc_err_code rc = gg20_reveal_write(&w, s->kp->own, &s->k, &gamma, s->ans, s->ns, s->me);
+    mpc_scalar_clear(&gamma);
+    if (rc != MPC_OK) {
+        mpc_writer_free(&w);
+        FAIL(rc, 0);
+    }
+    if ((s->reveal = mpc_writer_take(&w, &s->reveal_len)) == NULL) FAIL(MPC_ERR_NOMEM, 0);
+    rc = mpc_party_send(p, 6, MPC_BROADCAST, s->reveal, s->reveal_len);
+    if (rc != MPC_OK) FAIL(rc, 0);
+    return MPC_OK;
+}
+
+static mpc_err_code gg20_round6_take(mpc_party *p, sign_state *s, mpc_error *err) {
+    const unsigned char *rev[GG_MAX_PARTIES];
+    size_t len[GG_MAX_PARTIES];
+    for (size_t j = 0; j < s->ns; j++)
+        rev[j] = j == s->me ? s->reveal : mpc_party_payload(p, 6, j, &len[j]);
+    len[s->me] = s->reveal_len;
+    gg20_blame_view v = {
+        .session = s->session, .kp = s->kp, .ns = s->ns, .ids = s->ids, .Gamma = s->Gam,
+        .Rbar = s->V, .S = s->A, .W = s->W, .delta = s->dl, .R = &s->R,
+        .digest = (const unsigned char(*)[2][32])s->dig, .reveal = rev, .reveal_len = len,
+    };
+    return gg20_blame(mpc_party_ctx(p), &v, err);
+}
+
 static mpc_err_code gg20_round5_take(mpc_party *p, sign_state *s, mpc_error *err) {
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     mpc_point G1, sum;
@@ -465,9 +600,10 @@ static mpc_err_code gg20_round5_take(mpc_party *p, sign_state *s, mpc_error *err
         if (!mpc_reader_done(&r)) FAIL(MPC_ERR_MALFORMED, s->ids[j]);
     }
     if (!mpc_point_sum(ctx, &sum, s->V, s->ns)) FAIL(MPC_ERR_NOMEM, 0);
-    if (!mpc_point_eq(ctx, &sum, &G1)) FAIL(MPC_ERR_BAD_SIG_SHARE, 0);
+    int sums_hold = mpc_point_eq(ctx, &sum, &G1);
     if (!mpc_point_sum(ctx, &sum, s->A, s->ns)) FAIL(MPC_ERR_NOMEM, 0);
-    if (!mpc_point_eq(ctx, &sum, &s->kp->group_key)) FAIL(MPC_ERR_BAD_SIG_SHARE, 0);
+    sums_hold = sums_hold && mpc_point_eq(ctx, &sum, &s->kp->group_key);
+    if (!sums_hold) return gg20_reveal_send(p, s, err); /* round 6 names the cheater */
     gg20_presig *ps = calloc(1, sizeof *ps);
     if (ps == NULL) FAIL(MPC_ERR_NOMEM, 0);
     ps->magic = PRESIG_MAGIC;
@@ -683,11 +819,18 @@ static mpc_err_code sign_advance(mpc_party *p, mpc_error *err) {
                 rc = s->kind == KIND_GG20 ? gg20_round5_send(p, s, err) : gg18_round5_send(p, s, err);
             break;
         case 5:
-            if (s->kind == KIND_GG20) return gg20_round5_take(p, s, err);
+            if (s->kind == KIND_GG20) {
+                rc = gg20_round5_take(p, s, err);
+                if (rc != MPC_OK || mpc_party_status_get(p) != MPC_PARTY_RUNNING) return rc;
+                break; /* a sum check failed: on to the reveal */
+            }
             rc = take_commits(p, s, 5, s->com5, err);
             if (rc == MPC_OK) rc = gg18_round6_send(p, s, err);
             break;
-        case 6: rc = gg18_round6_take(p, s, err); break;
+        case 6:
+            if (s->kind == KIND_GG20) return gg20_round6_take(p, s, err);
+            rc = gg18_round6_take(p, s, err);
+            break;
         case 7: {
             rc = take_commits(p, s, 7, s->com7, err);
             if (rc == MPC_OK) {
@@ -720,8 +863,8 @@ static const mpc_protocol GG18_PROTOCOL = {
 
 static const mpc_protocol GG20_PRESIGN_PROTOCOL = {
     .protocol = MPC_PROTO_GG20_PRESIGN,
-    .rounds = 5,
-    .broadcast = {1, 0, 0, 1, 0},
+    .rounds = GG20_PRESIGN_ROUNDS, /* round 6 only after a failed sum check */
+    .broadcast = {1, 0, 0, 1, 0, 1},
     .advance = sign_advance,
     .destroy = sign_destroy,
 };
@@ -758,8 +901,14 @@ static mpc_err_code sign_new(const mpc_engine_ctx *ctx, mpc_party **out, const g
     s->com5 = calloc(ns, 32), s->com7 = calloc(ns, 32), s->c = calloc(ns, sizeof *s->c);
     mpc_scalar *lam = calloc(ns, sizeof *lam);
     mpc_err_code rc = MPC_ERR_NOMEM;
+    if (kind == KIND_GG20) {
+        s->ans = calloc(ns, sizeof *s->ans);
+        s->dig = calloc(ns * ns, sizeof *s->dig);
+        s->dl = calloc(ns, sizeof *s->dl);
+    }
     if (!s->beta || !s->nu || !s->W || !s->Gam || !s->T || !s->V || !s->A || !s->U || !s->TT ||
-        !s->com || !s->com5 || !s->com7 || !s->c || !lam || !mpc_lagrange_coeffs(lam, s->ids, ns))
+        !s->com || !s->com5 || !s->com7 || !s->c || !lam || !mpc_lagrange_coeffs(lam, s->ids, ns) ||
+        (kind == KIND_GG20 && (!s->ans || !s->dig || !s->dl)))
         goto fail;
     for (size_t j = 0; j < ns; j++)
         mpc_point_mul(ctx, &s->W[j], &kp->verifying_shares[s->ids[j] - 1], &lam[j]);
@@ -785,6 +934,16 @@ mpc_err_code gg20_presign_new(const mpc_engine_ctx *ctx, mpc_party **out,
                               const gg_sign_config *cfg) {
     return sign_new(ctx, out, cfg, KIND_GG20);
 }
+
+#ifdef MPC_ENGINE_FAULTS
+mpc_err_code gg_sign_set_faults(mpc_party *p, unsigned faults) {
+    MPC_ARG_CHECK(p != NULL);
+    if (mpc_party_protocol(p) != &GG18_PROTOCOL && mpc_party_protocol(p) != &GG20_PRESIGN_PROTOCOL)
+        return MPC_ERR_STATE;
+    ((sign_state *)mpc_party_state(p))->faults = faults;
+    return MPC_OK;
+}
+#endif
 
 mpc_err_code gg18_signature(const mpc_party *p, gg_signature *out) {
     MPC_ARG_CHECK(p != NULL && out != NULL);

@@ -97,3 +97,9 @@ out:
     BN_CTX_free(bc);
     return rc;
 }
+
+int gg_mta_answer_ciphertext(const unsigned char *msg, size_t len, BIGNUM *cB) {
+    mpc_reader r;
+    mpc_reader_init(&r, msg, len);
+    return bn_read(&r, cB, 600);
+}

@@ -40,4 +40,8 @@ MPC_WUR mpc_err_code gg_mta_finish(const mpc_engine_ctx *ctx, const gg_paillier_
                                    const mpc_point *B, const unsigned char *msg, size_t len,
                                    mpc_scalar *alpha);
 
+/* The c_B of an answer message (as made by gg_mta_respond), unchecked.
+ * Returns: 1, 0 if msg does not start with a number. Out: cB. */
+MPC_WUR int gg_mta_answer_ciphertext(const unsigned char *msg, size_t len, BIGNUM *cB);
+
 #endif

@@ -341,6 +341,18 @@ int gg_paillier_decrypt(const gg_paillier_priv *k, BIGNUM *m, const BIGNUM *c, B
     return ok;
 }
 
+int gg_paillier_randomness(const gg_paillier_priv *k, BIGNUM *rho, const BIGNUM *c, BN_CTX *bc) {
+    if (!gg_paillier_is_ciphertext(&k->pub, c, bc)) return 0;
+    /* c = rho^N mod N (1 + m N vanishes), and x -> x^N is a bijection of Z*_N
+     * because gcd(N, phi(N)) = 1 */
+    BIGNUM *d = bn_secret_new(), *cn = BN_new();
+    int ok = d && cn && BN_mod_inverse(d, k->pub.N, k->phi, bc) != NULL &&
+             BN_nnmod(cn, c, k->pub.N, bc) && gg_paillier_pow_n(k, rho, cn, d, bc);
+    BN_clear_free(d);
+    BN_free(cn);
+    return ok;
+}
+
 int gg_paillier_add(const gg_paillier_pub *pub, BIGNUM *r, const BIGNUM *c1, const BIGNUM *c2,
                     BN_CTX *bc) {
     return BN_mod_mul(r, c1, c2, pub->N2, bc);

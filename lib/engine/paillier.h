@@ -127,6 +127,14 @@ MPC_WUR int gg_paillier_encrypt(const gg_paillier_pub *pub, const gg_paillier_pr
 MPC_WUR int gg_paillier_decrypt(const gg_paillier_priv *k, BIGNUM *m, const BIGNUM *c,
                                 BN_CTX *bc);
 
+/* Owner only: the randomness of a ciphertext, rho in Z*_N with
+ * c = (1 + m N) rho^N mod N^2 for m = Dec(c): rho = c^(N^-1 mod phi(N)) mod N
+ * (CRT, constant time). Revealing it (with m) opens c; GG20 identification
+ * does so only for MtA answers whose plaintext and randomness their sender
+ * proved he knows. Returns: 1, or 0 if c is not in Z*_{N^2} or on failure. */
+MPC_WUR int gg_paillier_randomness(const gg_paillier_priv *k, BIGNUM *rho, const BIGNUM *c,
+                                   BN_CTX *bc);
+
 /* Homomorphic operations: r = c1 * c2 mod N^2 (plaintexts add);
  * r = c^k mod N^2 (plaintext times k >= 0; constant time: k may be secret). */
 MPC_WUR int gg_paillier_add(const gg_paillier_pub *pub, BIGNUM *r, const BIGNUM *c1,

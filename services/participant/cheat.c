@@ -24,6 +24,9 @@ typedef enum {
     SG_SIGSHARE,
     SG_MTA_RANGE,
     SG_EQUIVOCATE,
+    SG_DELTA,
+    SG_SIGMA,
+    SG_MTA_GAMMA,
 } cheat_mode;
 
 static const struct {
@@ -32,7 +35,8 @@ static const struct {
 } MODES[] = {
     {"keygen:non-blum", KG_NON_BLUM},  {"keygen:small-factor", KG_SMALL_FACTOR}, {"keygen:bad-prm", KG_BAD_PRM},
     {"sign:decommit", SG_DECOMMIT},    {"sign:sigshare", SG_SIGSHARE},            {"sign:mta-range", SG_MTA_RANGE},
-    {"sign:equivocate", SG_EQUIVOCATE},
+    {"sign:equivocate", SG_EQUIVOCATE}, {"sign:delta", SG_DELTA},                 {"sign:sigma", SG_SIGMA},
+    {"sign:mta-gamma", SG_MTA_GAMMA},
 };
 
 static cheat_mode mode = HONEST;
@@ -190,6 +194,24 @@ static void rebuild_out_of_range(const mpc_engine_ctx *ctx, const gg_keypkg *kp,
     pl_bundle_free(b);
     b->bytes = buf;
     b->len = total;
+}
+
+void cheat_party(mpc_party *party, const pl_session *d) {
+    static const struct {
+        cheat_mode mode;
+        unsigned faults;
+        const char *what;
+    } ENGINE[] = {
+        {SG_DELTA, GG_FAULT_DELTA, "delta_i + 1"},
+        {SG_SIGMA, GG_FAULT_SIGMA, "sigma_i + 1"},
+        {SG_MTA_GAMMA, GG_FAULT_MTA_GAMMA, "k-gamma MtA answered with gamma_i + 1"},
+    };
+    if (d->kind != PL_KIND_SIGN) return;
+    for (size_t i = 0; i < sizeof ENGINE / sizeof ENGINE[0]; i++)
+        if (ENGINE[i].mode == mode) {
+            CHECK(gg_sign_set_faults(party, ENGINE[i].faults) == MPC_OK);
+            announce(ENGINE[i].what, d->session_id);
+        }
 }
 
 pl_bundle cheat_bundle(const mpc_engine_ctx *ctx, const pl_session *d, const gg_run *run, pl_bundle *b) {

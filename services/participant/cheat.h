@@ -22,6 +22,15 @@
  *                        range proofs for it in round 2
  *   sign:equivocate      every round-1 broadcast goes out twice: the honest
  *                        bundle, then a different one for the same slot
+ *   sign:delta           GG20 presigning (inline) with delta_i + 1: every
+ *                        proof passes, the round-5 sum check fails and the
+ *                        reveal round names this node (gg20_ident.h)
+ *   sign:sigma           the same with sigma_i + 1 (in T_i and S_i alike)
+ *   sign:mta-gamma       the same with the k-gamma MtA answered using
+ *                        gamma_i + 1 (the MtA proof does not bind it)
+ *
+ * The last three are deviations built into the engine (engine/gg_faults.h):
+ * the cheater links mpc_engine_faults, the engine compiled with them.
  *
  * Sign cheats apply to sessions of kind "sign" only (GG20 presign sessions
  * that fill the coordinator's pool stay honest). The tampering happens on
@@ -36,6 +45,7 @@
 #endif
 
 #include "engine/gg_common.h"
+#include "engine/gg_faults.h"
 #include "engine/paillier.h"
 #include "gg.h"
 #include "pipeline/batch.h"
@@ -54,5 +64,10 @@ gg_paillier_priv *cheat_paillier(const mpc_engine_ctx *ctx, gg_paillier_priv *po
  * honest one, *b then being its twin), or an empty one (bytes NULL). run is
  * the session's GG state (NULL for FROST). */
 pl_bundle cheat_bundle(const mpc_engine_ctx *ctx, const pl_session *d, const gg_run *run, pl_bundle *b);
+
+/* Party hook (gg.c, after a GG18 signing or GG20 presigning party of d is
+ * created): switches on the engine faults of the delta / sigma / mta-gamma
+ * cheats for sign sessions. */
+void cheat_party(mpc_party *party, const pl_session *d);
 
 #endif

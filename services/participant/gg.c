@@ -39,7 +39,7 @@ struct gg_run {
     gg_keypkg kp; /* borrowed by the parties: freed after them */
     int has_kp;
     int presigning_inline; /* gg20 sign without pooled presignatures, phase 1 */
-    int round_base;        /* 5 once an inline session went online */
+    int round_base;        /* GG20_PRESIGN_ROUNDS once an inline session went online */
     unsigned char (*digests)[32];
     size_t n;
     held_bundle held[MAX_HELD];
@@ -247,6 +247,9 @@ pl_batch *gg_run_start(gg_node *g, const pl_session *d, gg_run **run, const char
             snprintf(why, whylen, "cannot start %s: %s", d->protocol, mpc_err_str(rc));
             goto fail;
         }
+#ifdef MPC_PARTICIPANT_CHEATER
+        cheat_party(parties[made], d); /* TEST ONLY: engine faults (cheat.h) */
+#endif
     }
     pl_batch *b = pl_batch_new(parties, d->nitems); /* owns the parties, even on failure */
     free(parties);
@@ -300,7 +303,7 @@ static mpc_err_code go_online(gg_node *g, gg_run *r, const pl_session *d, pl_bat
     pl_batch_free(*batch);
     *batch = online;
     r->presigning_inline = 0;
-    r->round_base = 5; /* presigning had rounds 1..5 */
+    r->round_base = GG20_PRESIGN_ROUNDS; /* presigning used rounds 1..6 at most */
     mpc_err_code out = MPC_OK;
     for (size_t i = 0; i < r->nheld; i++) {
         mpc_error e;

@@ -58,3 +58,11 @@ gg_paillier_priv *gg_bad_key_non_blum(const mpc_engine_ctx *ctx) {
 gg_paillier_priv *gg_bad_key_small_factor(const mpc_engine_ctx *ctx) {
     return bad_key(ctx, 256, 1792, 3);
 }
+
+void gg_fixture_dealer(const mpc_engine_ctx *ctx, const char *dir, gg_keypkg *kp, uint16_t t,
+                       uint16_t n) {
+    gg_paillier_priv *keys[GG_FIXTURE_PAIRS];
+    CHECK(n <= GG_FIXTURE_PAIRS);
+    for (int i = 0; i < n; i++) keys[i] = gg_fixture_key(ctx, dir, i);
+    CHECK(gg_keypkg_dealer(ctx, kp, t, n, keys) == MPC_OK);
+}

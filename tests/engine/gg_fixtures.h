@@ -6,6 +6,7 @@
 
 #include <openssl/bn.h>
 
+#include "engine/gg_common.h"
 #include "engine/paillier.h"
 
 #define GG_FIXTURE_PAIRS 8
@@ -16,6 +17,11 @@ void gg_fixture_primes(const char *dir, int i, BIGNUM *p, BIGNUM *q);
 
 /* A key from pair i with ring-Pedersen parameters drawn from ctx's rng. */
 gg_paillier_priv *gg_fixture_key(const mpc_engine_ctx *ctx, const char *dir, int i);
+
+/* Trusted-dealer key packages kp[0..n) for a random t-of-n key over the
+ * fixture keys 0..n-1 (n <= GG_FIXTURE_PAIRS). */
+void gg_fixture_dealer(const mpc_engine_ctx *ctx, const char *dir, gg_keypkg *kp, uint16_t t,
+                       uint16_t n);
 
 /* A random bits-bit prime p = residue (mod 4) (top two bits set). */
 void gg_test_prime(const mpc_rng *rng, BIGNUM *p, int bits, unsigned residue);

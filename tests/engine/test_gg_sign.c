@@ -282,11 +282,6 @@ static void out_of_range(mpc_engine_ctx *ctx, gg_keypkg *kp) {
     BN_CTX_free(bc);
 }
 
-static void dealer(mpc_engine_ctx *ctx, gg_keypkg *kp, uint16_t t, uint16_t n) {
-    gg_paillier_priv *keys[8];
-    for (int i = 0; i < n; i++) keys[i] = gg_fixture_key(ctx, FIX, i);
-    CHECK(gg_keypkg_dealer(ctx, kp, t, n, keys) == MPC_OK);
-}
 
 static void equivocation(mpc_engine_ctx *ctx, gg_keypkg *kp) {
     uint16_t signers[3] = {1, 2, 3};
@@ -324,7 +319,7 @@ int main(int argc, char **argv) {
     int count = 0;
     for (uint16_t n = 1; n <= 5; n++) {
         for (uint16_t t = 1; t <= n; t++) {
-            dealer(ctx, kp, t, n);
+            gg_fixture_dealer(ctx, FIX, kp, t, n);
             pick(signers, &ns, t, n);
             gg18_run(ctx, kp, signers, ns, &none, MPC_OK);
             pick(signers, &ns, t, n);
