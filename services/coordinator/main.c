@@ -70,8 +70,17 @@ typedef struct csession {
     int64_t src_offset;
     int64_t src_timestamp_ms; /* the request record's Kafka timestamp (-1: none) */
     int64_t started_ms;
+    int heavy;                /* counted in coordinator.heavy_running (see admit_or_queue) */
     struct csession *next;
 } csession;
+
+/* A session admitted but waiting for a heavy-session slot: its description
+ * is kept until launch_session announces it. */
+typedef struct queued {
+    csession *s;
+    pl_session desc;
+    struct queued *next;
+} queued;
 
 typedef struct {
     mpc_rng rng;
@@ -86,6 +95,12 @@ typedef struct {
     int64_t node_wait_ms;
     int64_t started_ms;
     int max_attempts;
+    /* Admission of heavy sessions (GG18 signing, GG20 signing that presigns
+     * inline): at most max_heavy run at once; the others wait in a FIFO of
+     * at most max_queued, their records pending (never committed, so never
+     * lost); beyond that the record is redelivered (Kafka holds the rest). */
+    int max_heavy, max_queued, heavy_running, nqueued;
+    queued *queue_head, *queue_tail;
     char instance[128];
     int64_t node_seen_ms[256];
     /* Node health as read from Redis, at most HEALTH_CACHE_MS old. */
@@ -99,6 +114,7 @@ typedef struct {
     int64_t next_cancel_check_ms;
     co_presign *presign; /* GG hooks and the GG20 presignature pool */
     svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding, *unauthenticated, *bad_heartbeats;
+    svc_metric *queued_g, *heavy_g, *queued_total;
 } coordinator;
 
 static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests"};
@@ -122,6 +138,10 @@ static const svc_config_entry coordinator_settings[] = {
     {"session.node_wait_ms", SVC_CFG_INT, "MPC_SESSION_NODE_WAIT_MS", "5000", 0, 60000, 0,
      "A request that finds too few live nodes is held this long (from its submission or the coordinator's start)"
      " before it fails with NOT_ENOUGH_PARTICIPANTS"},
+    {"session.max_heavy", SVC_CFG_INT, "MPC_SESSION_MAX_HEAVY", "4", 1, 1000, 0,
+     "Heavy sessions (GG18 signing, GG20 signing that presigns inline) run at once; more wait their turn"},
+    {"session.max_queued", SVC_CFG_INT, "MPC_SESSION_MAX_QUEUED", "1000", 0, 100000, 0,
+     "Sessions waiting for a heavy slot; beyond this, request records stay in Kafka until one frees"},
     CO_PRESIGN_SETTINGS
 };
 
@@ -312,9 +332,14 @@ static void finish_offset(svc_service *svc, coordinator *c, const char *topic, i
     if (next >= 0) svc_kafka_store_offset(svc_service_kafka(svc), topic, partition, next);
 }
 
-/* Announces a session and starts tracking it. desc is consumed. Returns 0,
- * or -1 (database or Kafka failure: the caller retries the record). */
-static int start_session(svc_service *svc, coordinator *c, csession *s, pl_session *desc) {
+static void set_queue_gauges(coordinator *c) {
+    svc_gauge_set(c->queued_g, c->nqueued);
+    svc_gauge_set(c->heavy_g, c->heavy_running);
+}
+
+/* Announces a session and starts tracking it (desc is copied, not
+ * consumed). Returns 0, or -1 (database or Kafka failure). */
+static int launch_session(svc_service *svc, coordinator *c, csession *s, const pl_session *desc) {
     PGconn *db = svc_pg_conn(svc_service_pg(svc));
     json_t *parts = json_array(), *ids = json_array();
     for (size_t i = 0; i < desc->nparticipants; i++) json_array_append_new(parts, json_integer(desc->participants[i]));
@@ -323,7 +348,6 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
     char err[256];
     int rc = -1;
     char *text = NULL;
-    if (co_gg_prepare(c->presign, db, desc, s->key.chain_type) != 0) goto out;
     if ((text = pl_session_encode(desc, err, sizeof err)) == NULL) {
         svc_log(SVC_LOG_ERROR, "cannot describe session", "{s:s}", "error", err);
         goto out;
@@ -347,6 +371,8 @@ static int start_session(svc_service *svc, coordinator *c, csession *s, pl_sessi
     s->next = c->sessions;
     c->sessions = s;
     c->nsessions++;
+    if (s->heavy) c->heavy_running++;
+    set_queue_gauges(c);
     svc_service_set_active_sessions(svc, c->nsessions);
     svc_log(SVC_LOG_INFO, "session started", "{s:s,s:s,s:s,s:i,s:i,s:O}", "session_id", desc->session_id, "kind",
             desc->kind == PL_KIND_KEYGEN ? "keygen" : "sign", "protocol", desc->protocol, "items",
@@ -356,8 +382,67 @@ out:
     free(text);
     json_decref(parts);
     json_decref(ids);
-    pl_session_clear(desc);
     return rc;
+}
+
+/* GG18 signing and GG20 signing without pooled presignatures cost the
+ * signers hundreds of milliseconds of CPU per item (docs/ecdsa.md); FROST
+ * and pooled GG20 signing cost about a millisecond. */
+static int is_heavy(const pl_session *d) {
+    if (d->kind != PL_KIND_SIGN || !pl_is_ecdsa(d->protocol)) return 0;
+    return strcmp(d->protocol, "gg20") != 0 || d->nitems == 0 || d->items[0].presig_id[0] == '\0';
+}
+
+#define START_QUEUE_FULL (-2)
+
+/* Prepares a session (GG: claims pooled presignatures) and launches it, or
+ * queues it while max_heavy heavy sessions run. desc is consumed on every
+ * path but START_QUEUE_FULL (only when may_refuse: the caller keeps desc
+ * and s and redelivers the record). Returns 0 (launched or queued), -1
+ * (database or Kafka failure: desc consumed), START_QUEUE_FULL. */
+static int start_session(svc_service *svc, coordinator *c, csession *s, pl_session *desc, int may_refuse) {
+    if (co_gg_prepare(c->presign, svc_pg_conn(svc_service_pg(svc)), desc, s->key.chain_type) != 0) {
+        pl_session_clear(desc);
+        return -1;
+    }
+    s->heavy = is_heavy(desc);
+    if (!s->heavy || (c->heavy_running < c->max_heavy && c->queue_head == NULL)) {
+        int rc = launch_session(svc, c, s, desc);
+        pl_session_clear(desc);
+        return rc;
+    }
+    if (may_refuse && c->nqueued >= c->max_queued) return START_QUEUE_FULL;
+    queued *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        pl_session_clear(desc);
+        return -1;
+    }
+    q->s = s;
+    q->desc = *desc; /* moved */
+    memset(desc, 0, sizeof *desc);
+    if (c->queue_tail) c->queue_tail->next = q;
+    else c->queue_head = q;
+    c->queue_tail = q;
+    c->nqueued++;
+    svc_counter_add(c->queued_total, 1);
+    set_queue_gauges(c);
+    return 0;
+}
+
+/* Launches queued sessions while heavy slots are free. A launch that fails
+ * (database or Kafka away) stays at the head and is tried on a later tick:
+ * its record is pending, so nothing is lost meanwhile. */
+static void drain_queue(svc_service *svc, coordinator *c) {
+    while (c->queue_head && c->heavy_running < c->max_heavy) {
+        queued *q = c->queue_head;
+        if (launch_session(svc, c, q->s, &q->desc) != 0) return;
+        c->queue_head = q->next;
+        if (c->queue_head == NULL) c->queue_tail = NULL;
+        c->nqueued--;
+        pl_session_clear(&q->desc);
+        free(q);
+        set_queue_gauges(c);
+    }
 }
 
 /* Builds the next attempt of a failed session, or returns -1 when there is
@@ -406,7 +491,7 @@ static int retry_session(svc_service *svc, coordinator *c, csession *old) {
             if (s->excluded[d->participants[i]] && culprit == d->participants[i]) goto fail;
     }
     svc_counter_add(c->retries, 1);
-    if (start_session(svc, c, s, &nd) == 0) return 0;
+    if (start_session(svc, c, s, &nd, 0) == 0) return 0;
     free(s);
     return -1;
 fail:
@@ -428,6 +513,11 @@ static void unlink_session(coordinator *c, csession *s) {
  * its source record be committed. */
 static void conclude(svc_service *svc, coordinator *c, csession *s) {
     const pl_session *d = pl_tracker_session(s->tracker);
+    if (s->heavy) {
+        c->heavy_running--;
+        s->heavy = 0; /* a retry recounts itself */
+        set_queue_gauges(c);
+    }
     PGconn *db = svc_pg_conn(svc_service_pg(svc));
     int64_t took = svc_wall_ms() - s->started_ms;
     pl_track_state st = pl_tracker_state(s->tracker);
@@ -649,7 +739,7 @@ static svc_msg_outcome on_keygen(svc_service *svc, coordinator *c, const rd_kafk
     snprintf(desc.key_id, sizeof desc.key_id, "%s", key_id);
     snprintf(desc.protocol, sizeof desc.protocol, "%s", req.protocol);
     if (new_session_id(c, desc.session_id) != 0 || co_key_insert_generating(db, k, req.request_id) != 0 ||
-        start_session(svc, c, s, &desc) != 0) {
+        start_session(svc, c, s, &desc, 0) != 0) {
         free(s);
         goto out;
     }
@@ -774,7 +864,12 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
         if (copy) memcpy(copy, items[i].message, items[i].message_len);
         items[i].message = copy;
     }
-    if (new_session_id(c, desc.session_id) != 0 || start_session(svc, c, s, &desc) != 0) {
+    int started = new_session_id(c, desc.session_id) != 0 ? -1 : start_session(svc, c, s, &desc, 1);
+    if (started != 0) {
+        if (started == START_QUEUE_FULL) {
+            pl_session_clear(&desc);
+            usleep(20 * 1000); /* the record comes straight back: don't spin */
+        }
         free(s);
         goto out;
     }
@@ -970,6 +1065,7 @@ static void coordinator_on_tick(svc_service *svc) {
         }
     }
     json_decref(cancel);
+    drain_queue(svc, c);
     svc_service_set_active_sessions(svc, c->nsessions);
     co_presign_tick(c->presign, svc, now);
 }
@@ -991,6 +1087,8 @@ static int coordinator_on_start(svc_service *svc) {
     c->timeout_ms = svc_config_int(cfg, "session.timeout_ms");
     c->max_attempts = (int)svc_config_int(cfg, "session.max_attempts");
     c->node_wait_ms = svc_config_int(cfg, "session.node_wait_ms");
+    c->max_heavy = (int)svc_config_int(cfg, "session.max_heavy");
+    c->max_queued = (int)svc_config_int(cfg, "session.max_queued");
     c->started_ms = svc_wall_ms();
     snprintf(c->instance, sizeof c->instance, "%s", svc_service_instance(svc));
     if (c->ctx == NULL || c->offsets == NULL) return -1;
@@ -1013,6 +1111,12 @@ static int coordinator_on_start(svc_service *svc) {
                                              "Request records refused for a missing or bad auth (dead-lettered)", NULL);
     c->bad_heartbeats = svc_metrics_counter(m, "mpc_heartbeats_invalid_total", "Undecodable records on mpc.nodes", NULL);
     c->retries = svc_metrics_counter(m, "mpc_session_retries_total", "Sessions retried with another subset", NULL);
+    c->queued_g = svc_metrics_gauge(m, "mpc_sessions_queued", "Heavy sessions waiting for a slot (session.max_heavy)",
+                                    NULL);
+    c->heavy_g = svc_metrics_gauge(m, "mpc_heavy_sessions", "Heavy sessions running (GG18, GG20 presigning inline)",
+                                   NULL);
+    c->queued_total = svc_metrics_counter(m, "mpc_sessions_queued_total", "Heavy sessions that waited for a slot",
+                                          NULL);
     c->handling = svc_metrics_histogram(m, "mpc_request_handling_seconds",
                                         "Time the coordinator spends admitting one sign request record", NULL,
                                         svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
@@ -1038,6 +1142,13 @@ static void coordinator_on_stop(svc_service *svc) {
         c->sessions = s->next;
         pl_tracker_free(s->tracker);
         free(s);
+    }
+    while (c->queue_head) { /* not announced: redelivered like the rest */
+        queued *q = c->queue_head;
+        c->queue_head = q->next;
+        pl_session_clear(&q->desc);
+        free(q->s);
+        free(q);
     }
     co_presign_free(c->presign);
     svc_kafka_close(c->tail, 1000);

@@ -301,6 +301,38 @@ def kill(gg, node):
     gg.participants[node].proc.wait()
 
 
+def restart_coordinator(gg, extra_env):
+    gg.coordinator.stop()
+    gg.coordinator = Service(gg.build_dir, "coordinator", {
+        **gg.env, "MPC_IDENTITY_KEY_FILE": f"{gg.keys}/node-0/identity.key", **extra_env})
+    gg.coordinator.proc_group = "mpc-coordinator-it"
+    gg.coordinator.wait_http("/health/ready", 200)
+
+
+def test_heavy_sessions_wait_for_a_slot_and_all_sign(gg):
+    """With session.max_heavy = 1 the coordinator runs one GG18 signing
+    session at a time: four requests sent together become four sessions
+    that never overlap (the later ones queued, their records uncommitted),
+    and every one of them signs."""
+    key = gg.keygen("gg18")
+    restart_coordinator(gg, {"MPC_SESSION_MAX_HEAVY": "1"})
+    try:
+        msgs = [os.urandom(32) for _ in range(4)]
+        sent = [gg.sign(key["key_id"], [m])[0][0] for m in msgs]
+        results = gg.wait_results([i["request_id"] for i in sent], timeout=180)
+        record_rs(key["public_key"], msgs, [results[i["request_id"]] for i in sent])
+        ids = ",".join(f"'{i['request_id']}'" for i in sent)
+        rows = gg.sql("SELECT extract(epoch FROM created_at), extract(epoch FROM completed_at) FROM signing_sessions"
+                      f" WHERE request_ids ?| array[{ids}] ORDER BY created_at")
+        spans = [(float(a), float(b)) for a, b in rows]
+        assert len(spans) == 4, rows
+        for (_, prev_end), (next_start, _) in zip(spans, spans[1:]):
+            assert next_start >= prev_end, f"two GG18 sessions ran at once: {spans}"
+        assert metric_total(gg.coordinator, "mpc_sessions_queued_total") >= 1
+    finally:
+        restart_coordinator(gg, {})
+
+
 def test_participant_killed_while_presigning_loses_no_request(gg):
     key = gg.keygen("gg20")
     retries = metric_total(gg.coordinator, "mpc_session_retries_total")
