@@ -59,6 +59,11 @@ typedef struct mpc_error {
 /* Returns: a static, human readable name for code (never NULL). */
 const char *mpc_err_str(mpc_err_code code);
 
+/* Returns: the code's stable, upper-case identifier without the MPC_ERR_
+ * prefix ("BAD_SIG_SHARE", "OK"; "UNKNOWN" for a value outside the enum),
+ * for machine-readable records (aborts on mpc.rounds, the audit log). */
+const char *mpc_err_name(mpc_err_code code);
+
 /* Returns: 1 if an error with this code, reported by a party's message
  * handler, leaves the party unchanged (the message was simply rejected:
  * duplicates, foreign sessions, non-members), 0 if it is fatal for the

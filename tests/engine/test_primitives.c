@@ -230,7 +230,21 @@ static void lagrange(const mpc_engine_ctx *ctx) {
     printf("lagrange: ok\n");
 }
 
+/* Every code has its own upper-case name, and its own text. */
+static void error_names(void) {
+    for (int a = MPC_OK; a <= MPC_ERR_BAD_DECOMMITMENT; a++) {
+        const char *name = mpc_err_name((mpc_err_code)a);
+        CHECK(strcmp(name, "UNKNOWN") != 0 && strcmp(mpc_err_str((mpc_err_code)a), "unknown error") != 0);
+        for (const char *c = name; *c; c++) CHECK((*c >= 'A' && *c <= 'Z') || *c == '_');
+        for (int b = MPC_OK; b < a; b++) CHECK(strcmp(name, mpc_err_name((mpc_err_code)b)) != 0);
+    }
+    CHECK(strcmp(mpc_err_name(MPC_ERR_BAD_SIG_SHARE), "BAD_SIG_SHARE") == 0);
+    CHECK(strcmp(mpc_err_name((mpc_err_code)999), "UNKNOWN") == 0);
+    printf("error names: ok\n");
+}
+
 int main(void) {
+    error_names();
     mpc_test_rng trng;
     mpc_engine_ctx *ctx = test_ctx(&trng, test_seed("test_primitives"));
     scalars(&trng);
