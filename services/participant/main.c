@@ -196,7 +196,7 @@ static void settle(svc_service *svc, participant *p, psession *s) {
     char why[200] = "";
     if (st == MPC_PARTY_FAILED) {
         mpc_error e = pl_batch_error(s->batch);
-        send_abort(svc, p, &s->desc, mpc_err_str(e.code), e.culprit, "protocol check failed");
+        send_abort(svc, p, &s->desc, mpc_err_name(e.code), e.culprit, mpc_err_str(e.code));
         svc_counter_add(p->sessions_failed, 1);
     } else if (s->gg) {
         const char *code = "INTERNAL";
@@ -388,7 +388,7 @@ static void on_protocol(svc_service *svc, participant *p, const rounds_in *in) {
     if (rc != MPC_OK && mpc_err_is_rejection(rc)) return;
     if (rc != MPC_OK && pl_batch_status(s->batch) == MPC_PARTY_RUNNING) {
         /* The bundle itself is broken, so no party failed: its (signed) sender is to blame. */
-        fail_session(svc, p, s, mpc_err_str(rc), e.culprit, "malformed bundle");
+        fail_session(svc, p, s, mpc_err_name(rc), e.culprit, "malformed bundle");
         return;
     }
     if (rc == MPC_OK) pump(svc, p, s);
@@ -407,7 +407,7 @@ static void abort_for_rejected(svc_service *svc, participant *p, const rd_kafka_
     psession *s = find_session(p, session_id);
     if (s == NULL || !pl_session_has(&s->desc, (uint16_t)blame)) return;
     int equivocation = strcmp(reason, "equivocation") == 0;
-    fail_session(svc, p, s, mpc_err_str(equivocation ? MPC_ERR_EQUIVOCATION : MPC_ERR_MALFORMED), blame,
+    fail_session(svc, p, s, mpc_err_name(equivocation ? MPC_ERR_EQUIVOCATION : MPC_ERR_MALFORMED), blame,
                  equivocation ? "two different signed messages for one round slot"
                               : "a signed round message that does not decrypt");
 }

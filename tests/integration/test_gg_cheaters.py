@@ -155,16 +155,16 @@ def failed_then_signed_without(results, rows, cheater):
 # ------------------------------------------------------------------ signing ---
 
 @pytest.mark.parametrize("how,protocol,code", [
-    ("sign:decommit", "gg18", "bad decommitment"),       # phase 5B: V_i, A_i
-    ("sign:decommit", "gg20", "bad decommitment"),       # presigning: Gamma_i
-    ("sign:sigshare", "gg18", "bad signature share"),    # round 9
-    ("sign:sigshare", "gg20", "bad signature share"),    # online, from a pooled presignature
-    ("sign:mta-range", "gg18", "bad proof of knowledge"),  # c_i = Enc(n^4): the range proof fails
-    ("sign:mta-range", "gg20", "bad proof of knowledge"),  # the same in presigning
+    ("sign:decommit", "gg18", "BAD_DECOMMITMENT"),       # phase 5B: V_i, A_i
+    ("sign:decommit", "gg20", "BAD_DECOMMITMENT"),       # presigning: Gamma_i
+    ("sign:sigshare", "gg18", "BAD_SIG_SHARE"),    # round 9
+    ("sign:sigshare", "gg20", "BAD_SIG_SHARE"),    # online, from a pooled presignature
+    ("sign:mta-range", "gg18", "BAD_PROOF"),  # c_i = Enc(n^4): the range proof fails
+    ("sign:mta-range", "gg20", "BAD_PROOF"),  # the same in presigning
     # consistent with its own proofs: the round-5 sum check fails, round 6 reveals
-    ("sign:delta", "gg20", "bad signature share"),       # wrong delta_i
-    ("sign:sigma", "gg20", "bad signature share"),       # wrong sigma_i
-    ("sign:mta-gamma", "gg20", "bad signature share"),   # k-gamma MtA with another gamma
+    ("sign:delta", "gg20", "BAD_SIG_SHARE"),       # wrong delta_i
+    ("sign:sigma", "gg20", "BAD_SIG_SHARE"),       # wrong sigma_i
+    ("sign:mta-gamma", "gg20", "BAD_SIG_SHARE"),   # k-gamma MtA with another gamma
 ])
 def test_signing_cheat_is_named_audited_and_signed_without_it(cg, keys, cheater, how, protocol, code):
     key = keys[protocol]
@@ -214,7 +214,7 @@ def test_equivocation_is_aborted_by_the_honest_signer(cg, keys, cheater):
     session itself and publishes an abort naming node 2 (audited)."""
     cheater(2, "sign:equivocate")
     first = failed_then_signed_without(*sign_with_cheater(cg, keys["gg18"]), 2)
-    cg.audited_abort(first[0], 2, "equivocation (conflicting messages)")
+    cg.audited_abort(first[0], 2, "EQUIVOCATION")
 
 
 # ------------------------------------------------------------------- keygen ---
@@ -249,7 +249,7 @@ def test_keygen_cheat_is_named_audited_and_fails_the_key(cg, keys, cheater, how,
     key_status = cg.sql(f"SELECT k.status FROM keys k JOIN signing_sessions s ON s.key_id = k.key_id"
                         f" WHERE s.session_id = '{session_id}'")
     assert key_status == [["Failed"]], key_status
-    cg.audited_abort(session_id, node, "bad proof of knowledge")
+    cg.audited_abort(session_id, node, "BAD_PROOF")
     cg.assert_all_alive()
     # Signing goes on meanwhile (with the cheater when it is a signer)...
     for key in keys.values():
