@@ -5,11 +5,16 @@
  * operation takes the flock, parses whatever was appended since (by this or
  * another process), then checks or appends. Appends use O_APPEND and are
  * followed by fdatasync before success is reported.
+ *
+ * Threads: the flock only separates processes (it belongs to the open file,
+ * which every thread of the process shares), so a mutex serialises the
+ * threads of this process around every operation on the handle.
  */
 #include "secure/ledger.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -28,6 +33,7 @@ struct mpc_ledger {
     off_t parsed;     /* bytes of the file already parsed */
     size_t line;      /* lines parsed, for messages */
     sec_strset ids;   /* consumed ids (values unused) */
+    pthread_mutex_t lock; /* this process's threads: held around every operation */
 };
 
 int mpc_ledger_id_valid(const char *id) {
@@ -146,6 +152,13 @@ int mpc_ledger_open(mpc_ledger **out, const char *path, mpc_secure_error *err) {
         free(l);
         return sec_fail(err, MPC_SECURE_ERR_NOMEM, "out of memory");
     }
+    l->fd = -1;
+    int merr = pthread_mutex_init(&l->lock, NULL);
+    if (merr != 0) {
+        free(l->path);
+        free(l);
+        return sec_fail_errno(err, merr, "cannot create the ledger's mutex");
+    }
     int created = 1;
     l->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (l->fd < 0 && errno == EEXIST) {
@@ -187,6 +200,7 @@ void mpc_ledger_close(mpc_ledger *ledger) {
     if (ledger == NULL) return;
     if (ledger->fd >= 0) close(ledger->fd);
     sec_strset_free(&ledger->ids);
+    pthread_mutex_destroy(&ledger->lock);
     free(ledger->path);
     free(ledger);
 }
@@ -196,8 +210,12 @@ static int check_or_consume(mpc_ledger *l, const char *id, int consume, mpc_secu
     if (!mpc_ledger_id_valid(id))
         return sec_fail(err, MPC_SECURE_ERR_INVALID_ID, "ledger id must match [A-Za-z0-9_.:-]{1,%d}",
                         MPC_LEDGER_ID_MAX);
+    pthread_mutex_lock(&l->lock);
     int rc = lock(l, consume ? LOCK_EX : LOCK_SH, err);
-    if (rc != MPC_SECURE_OK) return rc;
+    if (rc != MPC_SECURE_OK) {
+        pthread_mutex_unlock(&l->lock);
+        return rc;
+    }
     int found = 0;
     if ((rc = catch_up(l, consume, err)) == MPC_SECURE_OK) {
         MPC_IGNORE(sec_strset_get(&l->ids, id, &found));
@@ -214,6 +232,7 @@ static int check_or_consume(mpc_ledger *l, const char *id, int consume, mpc_secu
         }
     }
     unlock(l);
+    pthread_mutex_unlock(&l->lock);
     if (rc == MPC_SECURE_OK) sec_clear(err);
     return rc;
 }
@@ -226,7 +245,10 @@ int mpc_ledger_check(mpc_ledger *ledger, const char *id, mpc_secure_error *err) 
     return check_or_consume(ledger, id, 0, err);
 }
 
-size_t mpc_ledger_count(const mpc_ledger *ledger) {
+size_t mpc_ledger_count(mpc_ledger *ledger) {
     MPC_ARG_CHECK(ledger != NULL);
-    return ledger->ids.count;
+    pthread_mutex_lock(&ledger->lock);
+    size_t n = ledger->ids.count;
+    pthread_mutex_unlock(&ledger->lock);
+    return n;
 }

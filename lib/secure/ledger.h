@@ -14,8 +14,8 @@
  * to open (MPC_SECURE_ERR_FORMAT): better to stop than to forget a marker.
  *
  * Several processes (worker processes of one node) may share a ledger: every
- * operation takes a flock and first reads what others appended. One
- * mpc_ledger is used from one thread at a time.
+ * operation takes a flock and first reads what others appended. Several
+ * threads may share one mpc_ledger: a mutex serialises its operations.
  *
  * Memory grows with the number of ids (kept in a hash set); compaction is
  * left to a future format version.
@@ -69,7 +69,7 @@ MPC_WUR int mpc_ledger_consume(mpc_ledger *ledger, const char *id, mpc_secure_er
 MPC_WUR int mpc_ledger_check(mpc_ledger *ledger, const char *id, mpc_secure_error *err);
 
 /* Returns: the number of consumed ids known to this handle. */
-size_t mpc_ledger_count(const mpc_ledger *ledger);
+size_t mpc_ledger_count(mpc_ledger *ledger);
 
 #ifdef __cplusplus
 }

@@ -351,6 +351,14 @@ rd_kafka_message_t *svc_kafka_consume(svc_kafka *k, int timeout_ms) {
     return m;
 }
 
+void svc_kafka_wake(svc_kafka *k) {
+    if (k->consumer == NULL) return;
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(k->consumer);
+    if (q == NULL) return; /* no consumer group */
+    rd_kafka_queue_yield(q);
+    rd_kafka_queue_destroy(q);
+}
+
 void svc_kafka_store_offset(svc_kafka *k, const char *topic, int32_t partition, int64_t next_offset) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(l, topic, partition)->offset = next_offset;

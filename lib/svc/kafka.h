@@ -7,8 +7,9 @@
  * committed by svc_kafka_commit() (the service calls it from its tick), on
  * partition revocation and at close. So a crash re-delivers, never skips.
  *
- * Threading: produce/poll functions may be called from any thread; consume,
- * done and commit belong to the service's main loop thread.
+ * Threading: produce/poll functions and svc_kafka_wake may be called from
+ * any thread; consume, done and commit belong to the service's main loop
+ * thread.
  */
 #ifndef MPC_SVC_KAFKA_H
 #define MPC_SVC_KAFKA_H
@@ -81,6 +82,13 @@ void svc_kafka_poll(svc_kafka *k);
  * errors that are not messages (partition EOF, transient broker errors) are
  * handled inside and yield NULL. */
 rd_kafka_message_t *svc_kafka_consume(svc_kafka *k, int timeout_ms);
+
+/* Wakes a svc_kafka_consume that is waiting in another thread: it returns
+ * NULL at once; when no consume is waiting, the next one returns NULL at
+ * once (librdkafka's rd_kafka_queue_yield on the consumer queue: the wake
+ * is remembered until a consume sees it). Thread-safe; a no-op without a
+ * consumer group. */
+void svc_kafka_wake(svc_kafka *k);
 
 /* Marks a consumed message as processed: its offset+1 will be committed. */
 void svc_kafka_done(svc_kafka *k, const rd_kafka_message_t *msg);

@@ -1,7 +1,11 @@
 /* service.c - the shared service shell; see service.h for what it does.
  *
  * Threads: the main loop owns Kafka consumption, PostgreSQL and Redis; MHD's
- * worker threads serve HTTP and read readiness through `ready_lock`.
+ * worker threads serve HTTP and read readiness through `ready_lock`. A
+ * service's own threads may call svc_service_wake(), which yields the Kafka
+ * consumer queue the main loop waits on (svc_kafka_wake): the wait ends, the
+ * loop runs on_tick, and a wake that comes while the loop is elsewhere is
+ * remembered by librdkafka until the next wait.
  */
 #include "svc/service.h"
 
@@ -470,4 +474,5 @@ const char *svc_service_instance(svc_service *s) {
 
 void *svc_service_state(svc_service *s) { return s->state; }
 void svc_service_set_active_sessions(svc_service *s, int n) { atomic_store(&s->active_sessions, n); }
+void svc_service_wake(svc_service *s) { svc_kafka_wake(s->kafka); }
 void svc_service_set_state(svc_service *s, void *state) { s->state = state; }

@@ -13,7 +13,9 @@
  *     change is logged once with what to fix; a dependency that refuses us
  *     for good (wrong password) stops the process with exit code 78
  *   - the main loop: consume -> on_message -> mark done; tick callbacks;
- *     offsets committed every second
+ *     offsets committed every second; svc_service_wake() lets another
+ *     thread (a worker that finished something) cut the consume wait short
+ *     so that on_tick runs at once
  *   - a NodeHeartbeat record on mpc.nodes every 2 s (key "<service>-<id>",
  *     node id from the node.id setting when the service has one, else 0)
  *   - SIGTERM/SIGINT: stop consuming, run on_shutdown, flush the producer,
@@ -65,7 +67,9 @@ typedef struct {
     int (*on_start)(svc_service *s);
     /* One consumed record. */
     svc_msg_outcome (*on_message)(svc_service *s, const rd_kafka_message_t *msg);
-    /* Called about every 100 ms from the main loop. */
+    /* Called from the main loop after every turn: after each record, at
+     * least every poll_ms while nothing arrives (about 100 ms when the
+     * dependencies are down), and right after svc_service_wake(). */
     void (*on_tick)(svc_service *s);
     /* Optional: partitions were assigned to this instance; may set each
      * element's .offset to resume from a position the service keeps itself
@@ -90,6 +94,11 @@ const char *svc_service_instance(svc_service *s);
 void svc_service_set_state(svc_service *s, void *state);
 /* Active sessions reported in heartbeats (default 0). Thread-safe. */
 void svc_service_set_active_sessions(svc_service *s, int n);
+/* Wakes the main loop: a wait for the next record in progress ends at once
+ * (or, when the loop is busy, the next one does), so on_tick runs without
+ * waiting for poll_ms. For threads that hand results to the main loop.
+ * Thread-safe; call only between on_start and on_stop. */
+void svc_service_wake(svc_service *s);
 /* 1 when every dependency answered at the last probe. Thread-safe. */
 int svc_service_ready(svc_service *s);
 

@@ -1,8 +1,12 @@
 /* test_ledger.c - the usage ledger: consume once, durability across reopen,
- * two handles on one file (two worker processes), torn appends and headers,
- * corrupt records, permissions and id rules. */
+ * two handles on one file (two worker processes), one handle shared by
+ * threads, torn appends and headers, corrupt records, permissions and id
+ * rules. */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +25,28 @@ static void append_raw(const char *path, const char *text) {
     CHECK(fd >= 0);
     CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     CHECK(close(fd) == 0);
+}
+
+/* Threads sharing one handle all try to consume the same ids. */
+#define RACE_THREADS 4
+#define RACE_IDS 40
+typedef struct {
+    mpc_ledger *l;
+    atomic_int *won; /* per id: how many threads got MPC_SECURE_OK */
+    atomic_int *odd; /* results other than OK / CONSUMED */
+} race_arg;
+
+static void *race_main(void *arg) {
+    race_arg *a = arg;
+    for (int i = 0; i < RACE_IDS; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "race-%d", i);
+        mpc_secure_error e;
+        int rc = mpc_ledger_consume(a->l, id, &e);
+        if (rc == MPC_SECURE_OK) atomic_fetch_add(&a->won[i], 1);
+        else if (rc != MPC_SECURE_ERR_CONSUMED) atomic_fetch_add(a->odd, 1);
+    }
+    return NULL;
 }
 
 int main(void) {
@@ -79,6 +105,17 @@ int main(void) {
     CHECK_RC(mpc_ledger_consume(l2, "shared-2", &test_err), MPC_SECURE_OK);
     CHECK_RC(mpc_ledger_consume(l, "shared-2", &test_err), MPC_SECURE_ERR_CONSUMED);
     mpc_ledger_close(l2);
+
+    /* One handle shared by threads: every id is consumed exactly once. */
+    atomic_int won[RACE_IDS], odd = 0;
+    for (int i = 0; i < RACE_IDS; i++) atomic_init(&won[i], 0);
+    race_arg ra = {.l = l, .won = won, .odd = &odd};
+    pthread_t th[RACE_THREADS];
+    for (int i = 0; i < RACE_THREADS; i++) CHECK(pthread_create(&th[i], NULL, race_main, &ra) == 0);
+    for (int i = 0; i < RACE_THREADS; i++) CHECK(pthread_join(th[i], NULL) == 0);
+    CHECK(atomic_load(&odd) == 0);
+    for (int i = 0; i < RACE_IDS; i++) CHECK(atomic_load(&won[i]) == 1);
+    CHECK(mpc_ledger_count(l) == 305 + RACE_IDS);
     mpc_ledger_close(l);
 
     /* A torn append (crash before success was returned) is cut off, and the

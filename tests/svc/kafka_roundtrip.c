@@ -3,7 +3,10 @@
  * idempotent producer, consumed by its manual-commit consumer) and decodes
  * back to the same values. Needs MPC_KAFKA_BROKERS (./dev test sets it).
  * A second consumer in the same group after the commit must see none of
- * these records again: committed offsets really are committed. */
+ * these records again: committed offsets really are committed. Last,
+ * svc_kafka_wake from another thread ends a long consume wait, and a wake
+ * given while nobody waits ends the next wait. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,6 +116,27 @@ static int check_record(const rd_kafka_message_t *m, const uint8_t *msg32) {
     return idx;
 }
 
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *wake_later(void *arg) {
+    usleep(300 * 1000);
+    svc_kafka_wake(arg);
+    return NULL;
+}
+
+/* Seconds until a consume with a 20 s timeout returns NULL (records that
+ * other tests write meanwhile are skipped). */
+static double wait_for_null(svc_kafka *k) {
+    double t0 = mono_s();
+    rd_kafka_message_t *m;
+    while ((m = svc_kafka_consume(k, 20000)) != NULL) rd_kafka_message_destroy(m);
+    return mono_s() - t0;
+}
+
 int main(void) {
     const char *brokers = getenv("MPC_KAFKA_BROKERS");
     if (brokers == NULL) {
@@ -206,6 +230,20 @@ int main(void) {
         rd_kafka_message_destroy(m);
     }
     CHECK(again == 0);
+
+    /* svc_kafka_wake: from another thread during a wait, and before one. */
+    if (k) {
+        pthread_t th;
+        CHECK(pthread_create(&th, NULL, wake_later, k) == 0);
+        double during = wait_for_null(k);
+        CHECK(pthread_join(th, NULL) == 0);
+        CHECK(during < 10.0);
+        svc_kafka_wake(k);
+        double before = wait_for_null(k);
+        CHECK(before < 10.0);
+        printf("wake: a 20 s wait ended after %.3f s (woken at 0.3 s); after an earlier wake %.3f s\n", during,
+               before);
+    }
     svc_kafka_close(k, 1000);
     return CHECK_DONE();
 }
