@@ -216,7 +216,7 @@ void cheat_party(mpc_party *party, const pl_session *d) {
 
 pl_bundle cheat_bundle(const mpc_engine_ctx *ctx, const pl_session *d, const gg_run *run, pl_bundle *b) {
     pl_bundle first = {0};
-    static elements e; /* main-loop thread only */
+    elements e; /* per call: bundles are tampered with on worker threads */
     if (mode < SG_DECOMMIT || d->kind != PL_KIND_SIGN || !split_bundle(b, &e)) return first;
     uint8_t protocol = e.elem[0][1], round = e.elem[0][2];
     int gg_sign = protocol == MPC_PROTO_GG18_SIGN || protocol == MPC_PROTO_GG20_PRESIGN ||

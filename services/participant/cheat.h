@@ -59,10 +59,10 @@ const gg_keypkg *gg_run_keypkg(const gg_run *r);
  * replacing it (pooled is then freed). */
 gg_paillier_priv *cheat_paillier(const mpc_engine_ctx *ctx, gg_paillier_priv *pooled);
 
-/* Outgoing hook (main.c, before a bundle is sealed and sent): may tamper
- * with *b in place. Returns a bundle to send before *b (equivocation: the
- * honest one, *b then being its twin), or an empty one (bytes NULL). run is
- * the session's GG state (NULL for FROST). */
+/* Outgoing hook (step.c, on a worker thread, before main.c seals and sends
+ * the bundle): may tamper with *b in place. Returns a bundle to send before
+ * *b (equivocation: the honest one, *b then being its twin), or an empty one
+ * (bytes NULL). run is the session's GG state (NULL for FROST). */
 pl_bundle cheat_bundle(const mpc_engine_ctx *ctx, const pl_session *d, const gg_run *run, pl_bundle *b);
 
 /* Party hook (gg.c, after a GG18 signing or GG20 presigning party of d is

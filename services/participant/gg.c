@@ -10,6 +10,7 @@
 #include "engine/gg18.h"
 #include "engine/gg20.h"
 #include "engine/gg_keygen.h"
+#include "node_share.h"
 #include "paillier_pool.h"
 #include "pipeline/ecdsa_sig.h"
 #include "presig_store.h"
@@ -350,21 +351,12 @@ static unsigned char *keygen_output(gg_node *g, const pl_session *d, pl_batch *b
         snprintf(why, whylen, "cannot encode the key package");
         free(gk);
         gk = NULL;
+    } else if (node_share_put(g->shares, g->self, d, buf, n, why, whylen) != 0) {
+        *code = "STORAGE";
+        free(gk);
+        gk = NULL;
     } else {
-        mpc_share_meta meta = {.node_id = g->self, .share_index = g->self, .threshold = d->threshold,
-                               .total_shares = d->total_nodes};
-        snprintf(meta.key_id, sizeof meta.key_id, "%s", d->key_id);
-        snprintf(meta.protocol, sizeof meta.protocol, "%s", d->protocol);
-        snprintf(meta.curve, sizeof meta.curve, "secp256k1");
-        mpc_secure_error e;
-        if (mpc_share_store_put(g->shares, &meta, buf, n, &e) != MPC_SECURE_OK) {
-            *code = "STORAGE";
-            snprintf(why, whylen, "cannot store the key package: %.160s", e.message);
-            free(gk);
-            gk = NULL;
-        } else {
-            *len = 33;
-        }
+        *len = 33;
     }
     if (buf) mpc_secure_free_secret(buf, n);
     gg_keypkg_clear(&kp);

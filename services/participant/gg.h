@@ -30,6 +30,13 @@
  * Abort codes a GG session can end with (besides the engine's): STORAGE,
  * CANNOT_START, PRESIG_USED (the ledger refuses a presignature: it was
  * used before), PRESIG_UNAVAILABLE (this node does not hold it).
+ *
+ * Threads: the participant's worker threads (step.h) call gg_run_start,
+ * gg_run_handle and gg_run_output for different sessions at once. A gg_node
+ * is not written after gg_node_new, and what it holds is thread-safe (the
+ * engine context is read-only; the Paillier pool has its own lock; the
+ * presignature store, the share store and the ledger are thread-safe). A
+ * gg_run belongs to its session, whose steps never overlap.
  */
 #ifndef MPC_PARTICIPANT_GG_H
 #define MPC_PARTICIPANT_GG_H
@@ -66,7 +73,7 @@ typedef struct gg_run gg_run;
 typedef struct {
     const svc_config *config;
     svc_metrics *metrics;
-    const mpc_engine_ctx *ctx; /* the main loop's engine context */
+    const mpc_engine_ctx *ctx; /* the participant's engine context (shared by its threads, read-only) */
     mpc_share_store *shares;
     mpc_ledger *ledger;        /* the node's nonce ledger (presignature markers go there too) */
     int self;

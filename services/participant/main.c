@@ -13,45 +13,99 @@
  *                    sign: send the signatures as `output`
  *   parties fail  -> send `abort` naming the culprit
  *
- * FROST is driven here; GG18/GG20 sessions (keygen, signing, GG20
- * presigning, with the Paillier key pool and the durable presignature
- * store) go through gg.h, which hands back the same batch of parties.
+ * The engine work of each of those steps (step.h: FROST here, GG18/GG20
+ * keygen, signing and GG20 presigning through gg.h with the Paillier key
+ * pool and the durable presignature store) runs on a pool of worker
+ * threads (workers.h, node.worker_threads), so a GG session that computes
+ * for a second never holds up another session's messages. One session's
+ * inputs (session_start, then its protocol bundles) run strictly one at a
+ * time, in arrival order: a session has at most one step in flight, and
+ * what arrives meanwhile waits in the session's own queue.
+ *
+ * Threads and what they own:
+ *   main loop  Kafka (consume and produce), lib/rounds (verification,
+ *              decryption, the replay/equivocation filter, sealing and
+ *              signing what goes out), the session table and every
+ *              session's queue, flags and timers, the metrics of sessions.
+ *              It drains the workers' completion queue in on_tick; a worker
+ *              that finishes a step calls svc_service_wake(), which ends
+ *              the loop's Kafka wait, so results go out at once.
+ *   a worker   while a session's step is in flight (psession.busy): that
+ *              session's engine state (st_engine) and its job (pjob); it
+ *              reads the session's description, which nobody writes after
+ *              session_start. Shared objects a step uses are thread-safe:
+ *              the engine context (randomized once, then read-only; OS
+ *              rng), the share store, the nonce ledger (a mutex), the GG
+ *              node (Paillier pool: its own lock; presignature store: a
+ *              mutex), metrics (atomics) and logging (one locked write
+ *              per line).
+ * A session that ends while its step is in flight (the coordinator's
+ * abort, a timeout, a rejected message that blames a signer) is marked
+ * cancelled: nothing more of it is queued or sent, and it is freed when
+ * its step comes back. Shutdown stops the workers (each finishes its step),
+ * sends what finished, then frees every session.
  *
  * Nonce safety across crashes: before creating a session's parties (which
- * draws its nonces) the session id is recorded in a durable ledger. A
- * session_start seen again after a restart is answered with an abort
- * (RESTARTED) instead of new nonces, and the coordinator starts a new session.
+ * draws its nonces) the session id is recorded in a durable ledger (the
+ * first thing the session_start step does). A session_start seen again
+ * after a restart is answered with an abort (RESTARTED) instead of new
+ * nonces, and the coordinator starts a new session.
  */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "engine/ctx.h"
-#include "engine/frost_dkg.h"
-#include "engine/frost_session.h"
 #include "engine/rng.h"
 #include "gg.h"
-#include "pipeline/batch.h"
 #include "pipeline/session.h"
 #include "rounds/rounds.h"
 #include "secure/ledger.h"
 #include "secure/share_store.h"
+#include "step.h"
 #include "svc/clock.h"
 #include "svc/log.h"
 #include "svc/service.h"
-#ifdef MPC_PARTICIPANT_CHEATER
-#include "cheat.h" /* TEST ONLY: mpc-participant-cheater */
-#endif
+#include "workers.h"
 
-typedef struct psession {
-    pl_session desc;
-    pl_batch *batch;
-    gg_run *gg; /* GG sessions only */
+#define MAX_WAITING 1024 /* inputs one session may have waiting for its step in flight */
+
+/* An input of a session waiting for its turn. */
+typedef struct pinput {
+    int start;            /* 1: the session_start (no bytes) */
+    unsigned char *bytes; /* protocol: the bundle (plaintext: wiped on free) */
+    size_t len;
+    uint16_t from;
+    struct pinput *next;
+} pinput;
+
+typedef struct psession psession;
+
+/* A session's step in flight: the worker's from wk_submit until wk_done
+ * hands it back. */
+typedef struct {
+    wk_job base;            /* first: the pool's part */
+    const st_env *env;
+    const pl_session *desc; /* the session's (read-only) */
+    st_engine *eng;         /* the session's engine state */
+    pinput *in;             /* the input this step processes */
+    st_result res;          /* what the step produced */
+    psession *s;            /* main loop only */
+} pjob;
+
+struct psession {
+    pl_session desc; /* written once at session_start, then read-only */
+    st_engine eng;   /* a worker's while busy, else the main loop's */
+    pjob job;        /* a worker's while busy */
+    /* main loop only: */
+    int busy;             /* a step is queued or running */
+    int cancelled;        /* over: freed when its step comes back */
+    pinput *head, *tail;  /* inputs waiting for the step in flight */
+    size_t nwaiting;
     int64_t started_ms;
-    struct psession *next;
-} psession;
+    psession *next;
+};
 
 typedef struct {
     mpc_rng rng;
@@ -60,9 +114,12 @@ typedef struct {
     mpc_share_store *shares;
     mpc_ledger *ledger;
     gg_node *gg;
+    st_env env;
+    wk_pool *workers;
     psession *sessions;
     int nsessions;
     int self;
+    int stopping; /* on_stop began: no new steps */
     int64_t timeout_ms;
     svc_metric *sessions_done, *sessions_failed, *session_seconds;
 } participant;
@@ -82,6 +139,8 @@ static const svc_config_entry participant_settings[] = {
      "The pinned public keys of every node"},
     {"node.ledger_file", SVC_CFG_STRING, "MPC_LEDGER_FILE", ".local/nodes/node-1/nonce.ledger", 0, 0, 0,
      "Durable record of sessions whose nonces were drawn (never reused after a restart)"},
+    {"node.worker_threads", SVC_CFG_INT, "MPC_WORKER_THREADS", "2", 1, WK_MAX_THREADS, 0,
+     "Threads for the engine computations: sessions run in parallel, one session's messages in order"},
     {"session.timeout_ms", SVC_CFG_INT, "MPC_SESSION_TIMEOUT_MS", "60000", 1000, 3600000, 0,
      "Forget a session that has not finished after this long"},
     GG_PARTICIPANT_SETTINGS
@@ -93,7 +152,24 @@ static psession *find_session(participant *p, const char *id) {
     return NULL;
 }
 
-static void drop_session(svc_service *svc, participant *p, psession *s) {
+static void input_free(pinput *in) {
+    if (in == NULL) return;
+    if (in->bytes) mpc_secure_free_secret(in->bytes, in->len);
+    free(in);
+}
+
+static void drop_waiting(psession *s) {
+    while (s->head) {
+        pinput *in = s->head;
+        s->head = in->next;
+        input_free(in);
+    }
+    s->tail = NULL;
+    s->nwaiting = 0;
+}
+
+/* Frees a session no worker is using. */
+static void free_session(svc_service *svc, participant *p, psession *s) {
     for (psession **pp = &p->sessions; *pp; pp = &(*pp)->next) {
         if (*pp == s) {
             *pp = s->next;
@@ -101,12 +177,25 @@ static void drop_session(svc_service *svc, participant *p, psession *s) {
         }
     }
     rounds_release(p->rounds, s->desc.session_id);
-    pl_batch_free(s->batch);
-    gg_run_free(s->gg); /* after the parties that borrow its key package */
+    st_engine_clear(&s->eng);
+    drop_waiting(s);
     pl_session_clear(&s->desc);
     free(s);
     p->nsessions--;
     svc_service_set_active_sessions(svc, p->nsessions);
+}
+
+/* Ends a session: freed now, or, while a worker runs its step, marked
+ * cancelled and freed when the step comes back (its results unsent). */
+static void end_session(svc_service *svc, participant *p, psession *s) {
+    if (!s->busy) {
+        free_session(svc, p, s);
+        return;
+    }
+    s->cancelled = 1;
+    drop_waiting(s);
+    svc_log(SVC_LOG_INFO, "session ended while a worker runs its step; freed when the step returns", "{s:s}",
+            "session_id", s->desc.session_id);
 }
 
 static void send_or_log(svc_service *svc, participant *p, const char *session_id, const char *protocol, int round,
@@ -130,195 +219,93 @@ static void send_abort(svc_service *svc, participant *p, const pl_session *d, co
     free(text);
 }
 
-/* Sends every bundle the parties queued. */
-static void pump(svc_service *svc, participant *p, psession *s) {
-    pl_bundle b;
-    int r;
-    while ((r = pl_batch_pop(s->batch, &b)) == 1) {
-#ifdef MPC_PARTICIPANT_CHEATER /* TEST ONLY (cheat.h): tamper with b; `first` (equivocation) goes out before it */
-        pl_bundle first = cheat_bundle(p->ctx, &s->desc, s->gg, &b);
-        if (first.bytes)
-            send_or_log(svc, p, s->desc.session_id, s->desc.protocol, first.round + gg_run_round_base(s->gg),
-                        first.recipient, "protocol", first.bytes, first.len);
-        pl_bundle_free(&first);
-#endif
-        send_or_log(svc, p, s->desc.session_id, s->desc.protocol, b.round + gg_run_round_base(s->gg), b.recipient,
-                    "protocol", b.bytes, b.len);
-        pl_bundle_free(&b);
-    }
-    if (r < 0) svc_log(SVC_LOG_ERROR, "engine parties out of step", "{s:s}", "session_id", s->desc.session_id);
-}
-
-static frost_variant variant_of(const char *protocol) {
-    return strcmp(protocol, "frost-bip340") == 0 ? FROST_VARIANT_BIP340 : FROST_VARIANT_RFC9591;
-}
-
-/* Stores the DKG result and returns the 33-byte group key in gk. */
-static int finish_keygen(participant *p, psession *s, unsigned char gk[33], char *why, size_t whylen) {
-    frost_keypkg kp;
-    if (frost_dkg_output(pl_batch_party(s->batch, 0), &kp) != MPC_OK) {
-        snprintf(why, whylen, "no DKG output");
-        return -1;
-    }
-    int rc = -1;
-    size_t n = frost_keypkg_size(&kp);
-    unsigned char *buf = malloc(n);
-    if (buf && frost_keypkg_serialize(p->ctx, buf, n, &kp) && mpc_point_serialize(p->ctx, gk, &kp.group_key)) {
-        mpc_share_meta meta = {.node_id = p->self, .share_index = p->self, .threshold = s->desc.threshold,
-                               .total_shares = s->desc.total_nodes};
-        snprintf(meta.key_id, sizeof meta.key_id, "%s", s->desc.key_id);
-        snprintf(meta.protocol, sizeof meta.protocol, "%s", s->desc.protocol);
-        snprintf(meta.curve, sizeof meta.curve, "secp256k1");
-        mpc_secure_error e;
-        if (mpc_share_store_put(p->shares, &meta, buf, n, &e) == MPC_SECURE_OK) rc = 0;
-        else snprintf(why, whylen, "cannot store share: %.160s", e.message);
-    } else {
-        snprintf(why, whylen, "cannot encode key package");
-    }
-    if (buf) mpc_secure_free_secret(buf, n);
-    frost_keypkg_clear(&kp);
-    return rc;
-}
-
-/* Ends a running session from outside its parties: abort naming culprit,
- * count it failed, forget it. */
+/* Ends a session from outside its parties: abort naming culprit, count it
+ * failed, end it. */
 static void fail_session(svc_service *svc, participant *p, psession *s, const char *code, int culprit,
                          const char *message) {
     send_abort(svc, p, &s->desc, code, culprit, message);
     svc_counter_add(p->sessions_failed, 1);
-    drop_session(svc, p, s);
+    end_session(svc, p, s);
 }
 
-/* Checks whether the session ended; sends output or abort and drops it. */
-static void settle(svc_service *svc, participant *p, psession *s) {
-    mpc_party_status st = pl_batch_status(s->batch);
-    if (st == MPC_PARTY_RUNNING) return;
-    char why[200] = "";
-    if (st == MPC_PARTY_FAILED) {
-        mpc_error e = pl_batch_error(s->batch);
-        send_abort(svc, p, &s->desc, mpc_err_name(e.code), e.culprit, mpc_err_str(e.code));
-        svc_counter_add(p->sessions_failed, 1);
-    } else if (s->gg) {
-        const char *code = "INTERNAL";
-        size_t len = 0;
-        unsigned char *out = gg_run_output(p->gg, s->gg, &s->desc, s->batch, &len, &code, why, sizeof why);
-        if (out) {
-            send_or_log(svc, p, s->desc.session_id, s->desc.protocol, 0, 0, "output", out, len);
-            svc_counter_add(p->sessions_done, 1);
-        } else {
-            send_abort(svc, p, &s->desc, code, 0, why);
-            svc_counter_add(p->sessions_failed, 1);
-        }
-        free(out); /* public: a group key, signatures or nonce points */
-    } else if (s->desc.kind == PL_KIND_KEYGEN) {
-        unsigned char gk[33];
-        if (finish_keygen(p, s, gk, why, sizeof why) == 0) {
-            send_or_log(svc, p, s->desc.session_id, s->desc.protocol, 0, 0, "output", gk, 33);
-            svc_counter_add(p->sessions_done, 1);
-        } else {
-            send_abort(svc, p, &s->desc, "STORAGE", 0, why);
-            svc_counter_add(p->sessions_failed, 1);
-        }
+/* ---- steps on the workers ------------------------------------------------ */
+
+/* Worker thread: runs one step; touches only the job and what it points to. */
+static void run_step(wk_job *base) {
+    pjob *j = (pjob *)base;
+    if (j->in->start) st_start(j->env, j->desc, j->eng, &j->res);
+    else st_feed(j->env, j->desc, j->eng, j->in->bytes, j->in->len, j->in->from, &j->res);
+}
+
+static void wake_loop(void *svc) { svc_service_wake(svc); }
+
+/* Hands the session's next waiting input to a worker, unless a step is in
+ * flight already (it runs when that one comes back). */
+static void dispatch(participant *p, psession *s) {
+    if (s->busy || s->cancelled || s->head == NULL || p->stopping) return;
+    pinput *in = s->head;
+    s->head = in->next;
+    if (s->head == NULL) s->tail = NULL;
+    s->nwaiting--;
+    in->next = NULL;
+    s->job = (pjob){.base = {.run = run_step}, .env = &p->env, .desc = &s->desc, .eng = &s->eng, .in = in, .s = s};
+    s->busy = 1;
+    wk_submit(p->workers, &s->job.base);
+}
+
+/* Queues an input (taking it) behind the session's others. */
+static void enqueue(svc_service *svc, participant *p, psession *s, pinput *in) {
+    if (s->nwaiting >= MAX_WAITING) {
+        input_free(in);
+        fail_session(svc, p, s, "INTERNAL", 0, "too many round messages waiting for this node");
+        return;
+    }
+    if (s->tail) s->tail->next = in;
+    else s->head = in;
+    s->tail = in;
+    s->nwaiting++;
+    dispatch(p, s);
+}
+
+/* Main loop: a step came back. Sends what it produced (unless the session
+ * was cancelled meanwhile), then ends the session or runs its next input. */
+static void step_done(svc_service *svc, participant *p, pjob *j) {
+    psession *s = j->s;
+    st_result *res = &j->res;
+    s->busy = 0;
+    input_free(j->in);
+    j->in = NULL;
+    if (s->cancelled || !j->base.ran) {
+        st_result_clear(res);
+        free_session(svc, p, s);
+        return;
+    }
+    for (size_t i = 0; i < res->nout; i++)
+        send_or_log(svc, p, s->desc.session_id, s->desc.protocol, res->out[i].round, res->out[i].recipient,
+                    "protocol", res->out[i].bytes, res->out[i].len);
+    if (res->status == ST_RUNNING) {
+        st_result_clear(res);
+        dispatch(p, s);
+        return;
+    }
+    if (res->status == ST_DONE) {
+        send_or_log(svc, p, s->desc.session_id, s->desc.protocol, 0, 0, "output", res->output, res->output_len);
+        svc_counter_add(p->sessions_done, 1);
     } else {
-        size_t n = pl_batch_size(s->batch);
-        unsigned char(*sigs)[FROST_SIG_MAX_BYTES] = malloc(n * sizeof *sigs);
-        const unsigned char **ptrs = malloc(n * sizeof *ptrs);
-        size_t *lens = malloc(n * sizeof *lens);
-        int ok = sigs && ptrs && lens;
-        for (size_t i = 0; ok && i < n; i++) {
-            ok = frost_session_signature(pl_batch_party(s->batch, i), sigs[i], &lens[i]) == MPC_OK;
-            ptrs[i] = sigs[i];
-        }
-        size_t len = 0;
-        unsigned char *out = ok ? pl_sigs_encode(ptrs, lens, n, &len) : NULL;
-        if (out) {
-            send_or_log(svc, p, s->desc.session_id, s->desc.protocol, 0, 0, "output", out, len);
-            svc_counter_add(p->sessions_done, 1);
-        } else {
-            send_abort(svc, p, &s->desc, "INTERNAL", 0, "cannot assemble signatures");
-        }
-        free(out);
-        free(sigs);
-        free(ptrs);
-        free(lens);
+        send_abort(svc, p, &s->desc, res->code, res->culprit, res->message);
+        if (res->started) svc_counter_add(p->sessions_failed, 1);
     }
-    svc_histogram_observe(p->session_seconds, (double)(svc_wall_ms() - s->started_ms) / 1000.0);
-    drop_session(svc, p, s);
+    if (res->started)
+        svc_histogram_observe(p->session_seconds, (double)(svc_wall_ms() - s->started_ms) / 1000.0);
+    st_result_clear(res);
+    free_session(svc, p, s);
 }
 
-/* Builds the parties of a new session. Returns the batch (and, for GG, its
- * run state) or NULL with an abort code and why. */
-static pl_batch *create_parties(participant *p, const pl_session *d, gg_run **gg, const char **code, char *why,
-                                size_t whylen) {
-    *code = "CANNOT_START";
-    if (gg_handles(d->protocol)) return gg_run_start(p->gg, d, gg, code, why, whylen);
-    if (strcmp(d->protocol, "frost") != 0 && strcmp(d->protocol, "frost-bip340") != 0) {
-        snprintf(why, whylen, "protocol %.15s is not supported by this node", d->protocol);
-        return NULL;
-    }
-    if (d->kind == PL_KIND_PRESIGN) {
-        snprintf(why, whylen, "%.15s has no presigning", d->protocol);
-        return NULL;
-    }
-    if (d->kind == PL_KIND_KEYGEN) {
-        frost_dkg_config cfg = {.self = (uint16_t)p->self, .t = d->threshold, .n = d->total_nodes};
-        pl_engine_session_id(cfg.session, d->session_id, -1);
-        /* Keygen parties are 1..n: the session's participants must be exactly those. */
-        for (size_t i = 0; i < d->nparticipants; i++)
-            if (d->participants[i] != i + 1) {
-                snprintf(why, whylen, "keygen participants must be nodes 1..n");
-                return NULL;
-            }
-        mpc_party *party = NULL;
-        mpc_err_code rc = frost_dkg_new(p->ctx, &party, &cfg);
-        if (rc != MPC_OK) {
-            snprintf(why, whylen, "cannot start key generation: %s", mpc_err_str(rc));
-            return NULL;
-        }
-        return pl_batch_new(&party, 1);
-    }
-    unsigned char *share = NULL;
-    size_t share_len = 0;
-    mpc_share_meta meta;
-    mpc_secure_error e;
-    if (mpc_share_store_load(p->shares, &meta, &share, &share_len, d->key_id, &e) != MPC_SECURE_OK) {
-        snprintf(why, whylen, "no usable share for %.64s: %.120s", d->key_id, e.message);
-        return NULL;
-    }
-    frost_keypkg kp;
-    mpc_err_code rc = frost_keypkg_parse(p->ctx, &kp, share, share_len);
-    mpc_secure_free_secret(share, share_len);
-    if (rc != MPC_OK) {
-        snprintf(why, whylen, "stored share of %.64s does not parse: %.60s", d->key_id, mpc_err_str(rc));
-        return NULL;
-    }
-    mpc_party **parties = calloc(d->nitems, sizeof *parties);
-    uint16_t signers[PL_MAX_PARTIES];
-    for (size_t i = 0; i < d->nparticipants; i++) signers[i] = d->participants[i];
-    size_t made = 0;
-    for (; parties && made < d->nitems; made++) {
-        frost_session_config cfg = {.variant = variant_of(d->protocol), .key = &kp, .signers = signers,
-                                    .nsigners = d->nparticipants, .msg = d->items[made].message,
-                                    .msglen = d->items[made].message_len};
-        pl_engine_session_id(cfg.session, d->session_id, (long)made);
-        rc = frost_session_new(p->ctx, &parties[made], &cfg);
-        if (rc != MPC_OK) {
-            snprintf(why, whylen, "cannot start signing: %s", mpc_err_str(rc));
-            break;
-        }
-    }
-    frost_keypkg_clear(&kp);
-    if (parties == NULL || made < d->nitems) {
-        for (size_t i = 0; parties && i < made; i++) mpc_party_free(parties[i]);
-        free(parties);
-        if (parties == NULL) snprintf(why, whylen, "out of memory");
-        return NULL;
-    }
-    pl_batch *b = pl_batch_new(parties, d->nitems);
-    free(parties);
-    if (b == NULL) snprintf(why, whylen, "out of memory");
-    return b;
+static void drain_steps(svc_service *svc, participant *p) {
+    for (wk_job *j; (j = wk_done(p->workers)) != NULL;) step_done(svc, p, (pjob *)j);
 }
+
+/* ---- messages ----------------------------------------------------------- */
 
 static void on_session_start(svc_service *svc, participant *p, const rounds_in *in) {
     pl_session d;
@@ -333,66 +320,39 @@ static void on_session_start(svc_service *svc, participant *p, const rounds_in *
         pl_session_clear(&d);
         return;
     }
-    /* Record the session durably before any nonce exists. */
-    char ledger_id[160];
-    snprintf(ledger_id, sizeof ledger_id, "session:%s", d.session_id);
-    mpc_secure_error e;
-    int lr = mpc_ledger_consume(p->ledger, ledger_id, &e);
-    if (lr == MPC_SECURE_ERR_CONSUMED) {
-        send_abort(svc, p, &d, "RESTARTED", 0, "this node restarted during the session; its nonces are gone");
-        pl_session_clear(&d);
-        return;
-    }
-    if (lr != MPC_SECURE_OK) {
-        /* e.message names the ledger file: log it here, do not publish it */
-        svc_log(SVC_LOG_ERROR, "nonce ledger write failed", "{s:s,s:s}", "session_id", d.session_id, "error",
-                e.message);
-        send_abort(svc, p, &d, "STORAGE", 0, "this node cannot record the session in its nonce ledger");
-        pl_session_clear(&d);
-        return;
-    }
-    gg_run *gg = NULL;
-    const char *code = "CANNOT_START";
-    pl_batch *b = create_parties(p, &d, &gg, &code, why, sizeof why);
-    if (b == NULL) {
-        send_abort(svc, p, &d, code, 0, why);
-        pl_session_clear(&d);
-        return;
-    }
     psession *s = calloc(1, sizeof *s);
-    if (s == NULL) {
-        pl_batch_free(b);
-        gg_run_free(gg);
+    pinput *start = calloc(1, sizeof *start);
+    if (s == NULL || start == NULL) {
+        free(s);
+        free(start);
+        send_abort(svc, p, &d, "INTERNAL", 0, "out of memory");
         pl_session_clear(&d);
         return;
     }
     s->desc = d;
-    s->batch = b;
-    s->gg = gg;
     s->started_ms = svc_wall_ms();
     s->next = p->sessions;
     p->sessions = s;
     p->nsessions++;
     svc_service_set_active_sessions(svc, p->nsessions);
-    pump(svc, p, s);
-    settle(svc, p, s);
+    start->start = 1;
+    enqueue(svc, p, s, start);
 }
 
-static void on_protocol(svc_service *svc, participant *p, const rounds_in *in) {
+static void on_protocol(svc_service *svc, participant *p, rounds_in *in) {
     psession *s = find_session(p, in->msg.session_id);
-    if (s == NULL || !pl_session_has(&s->desc, (uint16_t)in->msg.from)) return;
-    mpc_error e;
-    mpc_err_code rc = s->gg ? gg_run_handle(p->gg, s->gg, &s->desc, &s->batch, in->plain, in->plain_len,
-                                            (uint16_t)in->msg.from, &e)
-                            : pl_batch_handle(s->batch, in->plain, in->plain_len, (uint16_t)in->msg.from, &e);
-    if (rc != MPC_OK && mpc_err_is_rejection(rc)) return;
-    if (rc != MPC_OK && pl_batch_status(s->batch) == MPC_PARTY_RUNNING) {
-        /* The bundle itself is broken, so no party failed: its (signed) sender is to blame. */
-        fail_session(svc, p, s, mpc_err_name(rc), e.culprit, "malformed bundle");
+    if (s == NULL || s->cancelled || !pl_session_has(&s->desc, (uint16_t)in->msg.from)) return;
+    pinput *bundle = calloc(1, sizeof *bundle);
+    if (bundle == NULL) {
+        fail_session(svc, p, s, "INTERNAL", 0, "out of memory");
         return;
     }
-    if (rc == MPC_OK) pump(svc, p, s);
-    settle(svc, p, s);
+    bundle->bytes = in->plain; /* taken from `in`: wiped when the input is freed */
+    bundle->len = in->plain_len;
+    bundle->from = (uint16_t)in->msg.from;
+    in->plain = NULL;
+    in->plain_len = 0;
+    enqueue(svc, p, s, bundle);
 }
 
 /* A message its sender provably signed was rejected by lib/rounds (a second,
@@ -405,7 +365,7 @@ static void abort_for_rejected(svc_service *svc, participant *p, const rd_kafka_
     if (msg->key == NULL || msg->key_len >= sizeof session_id) return;
     memcpy(session_id, msg->key, msg->key_len);
     psession *s = find_session(p, session_id);
-    if (s == NULL || !pl_session_has(&s->desc, (uint16_t)blame)) return;
+    if (s == NULL || s->cancelled || !pl_session_has(&s->desc, (uint16_t)blame)) return;
     int equivocation = strcmp(reason, "equivocation") == 0;
     fail_session(svc, p, s, mpc_err_name(equivocation ? MPC_ERR_EQUIVOCATION : MPC_ERR_MALFORMED), blame,
                  equivocation ? "two different signed messages for one round slot"
@@ -425,7 +385,7 @@ static svc_msg_outcome participant_on_message(svc_service *svc, const rd_kafka_m
         on_session_start(svc, p, &in);
     } else if (in.msg.from == 0 && strcmp(kind, "abort") == 0) {
         psession *s = find_session(p, in.msg.session_id);
-        if (s) drop_session(svc, p, s);
+        if (s) end_session(svc, p, s);
     } else if (in.msg.from != 0 && strcmp(kind, "protocol") == 0) {
         on_protocol(svc, p, &in);
     }
@@ -435,12 +395,14 @@ static svc_msg_outcome participant_on_message(svc_service *svc, const rd_kafka_m
 
 static void participant_on_tick(svc_service *svc) {
     participant *p = svc_service_state(svc);
+    drain_steps(svc, p);
     int64_t now = svc_wall_ms();
     for (psession *s = p->sessions, *next; s; s = next) {
         next = s->next;
-        if (now - s->started_ms > (s->gg ? gg_node_timeout_ms(p->gg) : p->timeout_ms)) {
+        if (!s->cancelled && now - s->started_ms > (gg_handles(s->desc.protocol) ? gg_node_timeout_ms(p->gg)
+                                                                                  : p->timeout_ms)) {
             svc_log(SVC_LOG_WARN, "session expired", "{s:s}", "session_id", s->desc.session_id);
-            drop_session(svc, p, s);
+            end_session(svc, p, s);
         }
     }
 }
@@ -482,20 +444,32 @@ static int participant_on_start(svc_service *svc) {
         svc_log(SVC_LOG_ERROR, "cannot open the GG pools", "{s:s}", "error", err);
         return -1;
     }
+    p->env = (st_env){.ctx = p->ctx, .shares = p->shares, .ledger = p->ledger, .gg = p->gg, .self = p->self};
     svc_metrics *m = svc_service_metrics(svc);
     p->sessions_done = svc_metrics_counter(m, "mpc_participant_sessions_total", "Sessions finished", "result=\"ok\"");
     p->sessions_failed =
         svc_metrics_counter(m, "mpc_participant_sessions_total", "Sessions finished", "result=\"failed\"");
     p->session_seconds = svc_metrics_histogram(m, "mpc_participant_session_seconds", "Session duration", NULL,
                                                svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
-    svc_log(SVC_LOG_INFO, "participant ready", "{s:i}", "node_id", p->self);
+    int nworkers = (int)svc_config_int(c, "node.worker_threads");
+    if ((p->workers = wk_pool_start(nworkers, wake_loop, svc, m, err, sizeof err)) == NULL) {
+        svc_log(SVC_LOG_ERROR, "cannot start the worker threads", "{s:s}", "error", err);
+        return -1;
+    }
+    svc_log(SVC_LOG_INFO, "participant ready", "{s:i,s:i}", "node_id", p->self, "worker_threads", nworkers);
     return 0;
 }
 
 static void participant_on_stop(svc_service *svc) {
     participant *p = svc_service_state(svc);
     if (p == NULL) return;
-    while (p->sessions) drop_session(svc, p, p->sessions);
+    p->stopping = 1;
+    if (p->workers) {
+        wk_pool_stop(p->workers); /* each worker finishes its step */
+        drain_steps(svc, p);      /* sends what finished; frees cancelled sessions */
+    }
+    while (p->sessions) free_session(svc, p, p->sessions); /* no step is in flight now */
+    wk_pool_free(p->workers);
     gg_node_free(p->gg);
     mpc_ledger_close(p->ledger);
     mpc_share_store_close(p->shares);

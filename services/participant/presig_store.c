@@ -1,6 +1,7 @@
 /* presig_store.c - durable single-use GG20 presignatures; see presig_store.h. */
 #include "presig_store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@ struct ps_store {
     mpc_vault *vault;
     mpc_ledger *ledger;
     mpc_rng rng;
+    pthread_mutex_t lock; /* guards ready (the vault and the ledger are thread-safe) */
     size_t ready;
     svc_metric *ready_g, *stored, *consumed, *refused[5];
 };
@@ -33,6 +35,16 @@ static int marker(char *out, const char *id) {
 
 static void refuse(ps_store *s, ps_status st) { svc_counter_add(s->refused[st], 1); }
 
+/* Adds delta (+1 or -1, never below 0) to the count of presignatures held
+ * and publishes it. */
+static void count_ready(ps_store *s, int delta) {
+    pthread_mutex_lock(&s->lock);
+    if (delta > 0) s->ready++;
+    else if (s->ready > 0) s->ready--;
+    svc_gauge_set(s->ready_g, (double)s->ready);
+    pthread_mutex_unlock(&s->lock);
+}
+
 ps_store *ps_store_open(const char *dir, const char *master_key_file, int node_id, mpc_ledger *ledger,
                         svc_metrics *m, char *err, size_t errlen) {
     ps_store *s = calloc(1, sizeof *s);
@@ -42,9 +54,15 @@ ps_store *ps_store_open(const char *dir, const char *master_key_file, int node_i
     }
     s->ledger = ledger;
     s->rng = mpc_rng_os();
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        snprintf(err, errlen, "cannot create the presignature store's mutex");
+        free(s);
+        return NULL;
+    }
     mpc_secure_error e;
     if (mpc_vault_open(&s->vault, dir, master_key_file, node_id, PS_PURPOSE, &s->rng, &e) != MPC_SECURE_OK) {
         snprintf(err, errlen, "cannot open the presignature store %.200s: %.200s", dir, e.message);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
     }
@@ -77,7 +95,7 @@ ps_store *ps_store_open(const char *dir, const char *master_key_file, int node_i
                         names[i]);
             continue;
         }
-        s->ready++;
+        count_ready(s, +1);
     }
     mpc_vault_names_free(names, n);
     svc_gauge_set(s->ready_g, (double)s->ready);
@@ -87,10 +105,16 @@ ps_store *ps_store_open(const char *dir, const char *master_key_file, int node_i
 void ps_store_close(ps_store *s) {
     if (s == NULL) return;
     mpc_vault_close(s->vault);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
-size_t ps_store_ready(const ps_store *s) { return s->ready; }
+size_t ps_store_ready(ps_store *s) {
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->ready;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
 
 ps_status ps_store_put(ps_store *s, const mpc_engine_ctx *ctx, const char *id, const char *key_id,
                        const gg20_presig *ps, char *why, size_t whylen) {
@@ -124,8 +148,7 @@ ps_status ps_store_put(ps_store *s, const mpc_engine_ctx *ctx, const char *id, c
         int rc = mpc_vault_put(s->vault, id, rec, total, &e);
         if (rc == MPC_SECURE_OK) {
             st = PS_OK;
-            s->ready++;
-            svc_gauge_set(s->ready_g, (double)s->ready);
+            count_ready(s, +1);
             svc_counter_add(s->stored, 1);
         } else {
             st = rc == MPC_SECURE_ERR_EXISTS ? PS_USED : PS_STORAGE;
@@ -155,8 +178,7 @@ ps_status ps_store_consume(ps_store *s, const mpc_engine_ctx *ctx, const char *i
                  st == PS_USED ? "was already used" : "cannot be marked consumed", e.message);
         refuse(s, st);
         /* Bytes of a consumed presignature must not survive either. */
-        if (st == PS_USED && mpc_vault_remove(s->vault, id, &e) == MPC_SECURE_OK && s->ready > 0) s->ready--;
-        svc_gauge_set(s->ready_g, (double)s->ready);
+        if (st == PS_USED && mpc_vault_remove(s->vault, id, &e) == MPC_SECURE_OK) count_ready(s, -1);
         return st;
     }
     /* 2. Its bytes leave the disk before anything signs with them. */
@@ -169,8 +191,7 @@ ps_status ps_store_consume(ps_store *s, const mpc_engine_ctx *ctx, const char *i
         refuse(s, st);
         return st;
     }
-    if (s->ready > 0) s->ready--;
-    svc_gauge_set(s->ready_g, (double)s->ready);
+    count_ready(s, -1);
     ps_status st = PS_MISMATCH;
     gg20_presig *ps = NULL;
     size_t klen = len >= 2 ? rec[1] : 0;

@@ -21,7 +21,9 @@
  *
  * Metrics: mpc_presig_store_ready (gauge), mpc_presig_stored_total,
  * mpc_presig_consumed_total, mpc_presig_refused_total{reason=...}.
- * Not thread-safe: the participant's main loop owns it.
+ * Thread-safe: the participant's worker threads use one store at once (the
+ * vault and the ledger arbitrate between them as between processes; a
+ * mutex guards the count of presignatures held).
  */
 #ifndef MPC_PARTICIPANT_PRESIG_STORE_H
 #define MPC_PARTICIPANT_PRESIG_STORE_H
@@ -67,7 +69,7 @@ ps_status ps_store_consume(ps_store *s, const mpc_engine_ctx *ctx, const char *i
                            const uint16_t *signers, size_t n, gg20_presig **out, char *why, size_t whylen);
 
 /* Returns: presignatures held now. */
-size_t ps_store_ready(const ps_store *s);
+size_t ps_store_ready(ps_store *s);
 
 /* Returns: a static name for a status ("used", "missing", ...). */
 const char *ps_status_name(ps_status st);

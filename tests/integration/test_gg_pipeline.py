@@ -273,15 +273,15 @@ def test_sequential_latency(gg):
           f" max {gg18[-1]:.0f}; gg20 pooled median {gg20[len(gg20) // 2]:.0f} max {gg20[-1]:.0f}")
 
 
-def watch_rounds(gg):
-    """A consumer of mpc.rounds positioned at its end."""
+def watch_rounds(gg, topics=("mpc.rounds",)):
+    """A consumer of mpc.rounds (or of topics) positioned at its end."""
     c = Consumer({"bootstrap.servers": gg.stack_env["MPC_KAFKA_BROKERS"], "group.id": "it-gg-rounds-" + uuid.uuid4().hex,
                   "auto.offset.reset": "latest", "enable.auto.commit": False})
-    c.subscribe(["mpc.rounds"])
+    c.subscribe(list(topics))
     deadline = time.time() + 30
-    while not c.assignment() and time.time() < deadline:
+    while {tp.topic for tp in c.assignment()} != set(topics) and time.time() < deadline:
         c.poll(0.2)
-    assert c.assignment(), "no mpc.rounds partitions assigned"
+    assert {tp.topic for tp in c.assignment()} == set(topics), f"no partitions of {topics} assigned"
     time.sleep(1)  # the "latest" offsets are resolved
     c.poll(0.5)
     return c
