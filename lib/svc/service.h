@@ -97,7 +97,7 @@ void svc_service_set_active_sessions(svc_service *s, int n);
 /* Wakes the main loop: a wait for the next record in progress ends at once
  * (or, when the loop is busy, the next one does), so on_tick runs without
  * waiting for poll_ms. For threads that hand results to the main loop.
- * Thread-safe; call only between on_start and on_stop. */
+ * Thread-safe; from the start of on_start until on_stop returns. */
 void svc_service_wake(svc_service *s);
 /* 1 when every dependency answered at the last probe. Thread-safe. */
 int svc_service_ready(svc_service *s);
