@@ -20,7 +20,10 @@
  * for a second never holds up another session's messages. One session's
  * inputs (session_start, then its protocol bundles) run strictly one at a
  * time, in arrival order: a session has at most one step in flight, and
- * what arrives meanwhile waits in the session's own queue.
+ * what arrives meanwhile waits in the session's own queue. Steps of GG
+ * keygen, GG18 and GG20 presigning are heavy jobs, FROST and pooled GG20
+ * signing light ones, which the pool runs first and always has a worker
+ * for (workers.h).
  *
  * Threads and what they own:
  *   main loop  Kafka (consume and produce), lib/rounds (verification,
@@ -96,6 +99,7 @@ typedef struct {
 
 struct psession {
     pl_session desc; /* written once at session_start, then read-only */
+    int heavy;       /* its steps are heavy worker jobs (see is_heavy) */
     st_engine eng;   /* a worker's while busy, else the main loop's */
     pjob job;        /* a worker's while busy */
     /* main loop only: */
@@ -140,7 +144,8 @@ static const svc_config_entry participant_settings[] = {
     {"node.ledger_file", SVC_CFG_STRING, "MPC_LEDGER_FILE", ".local/nodes/node-1/nonce.ledger", 0, 0, 0,
      "Durable record of sessions whose nonces were drawn (never reused after a restart)"},
     {"node.worker_threads", SVC_CFG_INT, "MPC_WORKER_THREADS", "2", 1, WK_MAX_THREADS, 0,
-     "Threads for the engine computations: sessions run in parallel, one session's messages in order"},
+     "Threads for the engine computations: sessions run in parallel, one session's messages in order; with 2 or "
+     "more, one is kept for light sessions (FROST, pooled GG20 signing)"},
     {"session.timeout_ms", SVC_CFG_INT, "MPC_SESSION_TIMEOUT_MS", "60000", 1000, 3600000, 0,
      "Forget a session that has not finished after this long"},
     GG_PARTICIPANT_SETTINGS
@@ -239,6 +244,17 @@ static void run_step(wk_job *base) {
 
 static void wake_loop(void *svc) { svc_service_wake(svc); }
 
+/* Sessions whose steps compute for long (Paillier arithmetic: hundreds of
+ * milliseconds to seconds): GG keygen, GG18 signing, GG20 presigning, inline
+ * or for the pool. FROST and GG20 signing from pooled presignatures take
+ * about a millisecond a step and run first (workers.h). */
+static int is_heavy(const pl_session *d) {
+    if (!gg_handles(d->protocol)) return 0;
+    int pooled = d->kind == PL_KIND_SIGN && strcmp(d->protocol, "gg20") == 0 && d->nitems > 0 &&
+                 d->items[0].presig_id[0] != '\0';
+    return !pooled;
+}
+
 /* Hands the session's next waiting input to a worker, unless a step is in
  * flight already (it runs when that one comes back). */
 static void dispatch(participant *p, psession *s) {
@@ -248,7 +264,8 @@ static void dispatch(participant *p, psession *s) {
     if (s->head == NULL) s->tail = NULL;
     s->nwaiting--;
     in->next = NULL;
-    s->job = (pjob){.base = {.run = run_step}, .env = &p->env, .desc = &s->desc, .eng = &s->eng, .in = in, .s = s};
+    s->job = (pjob){.base = {.run = run_step, .heavy = s->heavy}, .env = &p->env, .desc = &s->desc, .eng = &s->eng,
+                    .in = in, .s = s};
     s->busy = 1;
     wk_submit(p->workers, &s->job.base);
 }
@@ -330,6 +347,7 @@ static void on_session_start(svc_service *svc, participant *p, const rounds_in *
         return;
     }
     s->desc = d;
+    s->heavy = is_heavy(&s->desc);
     s->started_ms = svc_wall_ms();
     s->next = p->sessions;
     p->sessions = s;

@@ -1,8 +1,9 @@
 /* workers.c - the participant's worker threads; see workers.h.
  *
- * One mutex guards both queues and the stop flag; workers sleep on a
- * condition variable while the job queue is empty. The wake callback is
- * called without the mutex held.
+ * One mutex guards the queues, the count of running heavy jobs and the stop
+ * flag; workers sleep on a condition variable while there is nothing they
+ * may take (no light job, and no heavy job or no heavy slot). The wake
+ * callback is called without the mutex held.
  */
 #include "workers.h"
 
@@ -20,14 +21,15 @@ typedef struct {
 
 struct wk_pool {
     pthread_mutex_t lock;
-    pthread_cond_t work; /* signalled when a job is queued or the pool stops */
-    wk_queue todo, done; /* under lock */
-    int stopping;        /* under lock */
+    pthread_cond_t work;         /* signalled when a job is queued, a heavy one ends, or the pool stops */
+    wk_queue todo[2], done;      /* under lock; todo[heavy] */
+    int heavy_running, heavy_max; /* under lock / constant */
+    int stopping;                /* under lock */
     pthread_t threads[WK_MAX_THREADS];
     int nthreads; /* started (joined by wk_pool_stop) */
     void (*wake)(void *);
     void *wake_arg;
-    svc_metric *busy, *queued, *jobs, *job_seconds, *wait_seconds;
+    svc_metric *busy, *queued, *jobs[2], *job_seconds[2], *wait_seconds[2];
 };
 
 static void push(wk_queue *q, wk_job *j) {
@@ -46,27 +48,41 @@ static wk_job *pop(wk_queue *q) {
     return j;
 }
 
+/* The next job a worker may take (light first; heavy while a slot is
+ * free), or NULL. Called with the lock held. */
+static wk_job *take(wk_pool *p) {
+    if (p->todo[0].head) return pop(&p->todo[0]);
+    if (p->todo[1].head == NULL || p->heavy_running >= p->heavy_max) return NULL;
+    p->heavy_running++;
+    return pop(&p->todo[1]);
+}
+
 static void *worker_main(void *arg) {
     wk_pool *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->stopping && p->todo.head == NULL) pthread_cond_wait(&p->work, &p->lock);
-        if (p->stopping) break;
-        wk_job *j = pop(&p->todo);
+        wk_job *j = NULL;
+        while (!p->stopping && (j = take(p)) == NULL) pthread_cond_wait(&p->work, &p->lock);
+        if (j == NULL) break; /* stopping */
         pthread_mutex_unlock(&p->lock);
 
+        int kind = j->heavy != 0;
         double t0 = svc_mono_seconds();
         svc_gauge_add(p->queued, -1);
         svc_gauge_add(p->busy, 1);
-        svc_histogram_observe(p->wait_seconds, t0 - j->submitted);
+        svc_histogram_observe(p->wait_seconds[kind], t0 - j->submitted);
         j->ran = 1;
         j->run(j);
-        svc_histogram_observe(p->job_seconds, svc_mono_seconds() - t0);
+        svc_histogram_observe(p->job_seconds[kind], svc_mono_seconds() - t0);
         svc_gauge_add(p->busy, -1);
-        svc_counter_add(p->jobs, 1);
+        svc_counter_add(p->jobs[kind], 1);
 
         pthread_mutex_lock(&p->lock);
         push(&p->done, j);
+        if (kind) {
+            p->heavy_running--;
+            pthread_cond_signal(&p->work); /* a heavy job may wait for this slot */
+        }
         pthread_mutex_unlock(&p->lock);
         p->wake(p->wake_arg);
         pthread_mutex_lock(&p->lock);
@@ -99,18 +115,23 @@ wk_pool *wk_pool_start(int nthreads, void (*wake)(void *), void *wake_arg, svc_m
     }
     p->wake = wake;
     p->wake_arg = wake_arg;
+    p->heavy_max = nthreads > 1 ? nthreads - 1 : 1;
     svc_gauge_set(svc_metrics_gauge(m, "mpc_participant_worker_threads", "Worker threads for engine computations",
                                     NULL),
                   nthreads);
     p->busy = svc_metrics_gauge(m, "mpc_participant_worker_busy", "Worker threads running a job now", NULL);
     p->queued = svc_metrics_gauge(m, "mpc_participant_worker_queued", "Jobs waiting for a worker thread", NULL);
-    p->jobs = svc_metrics_counter(m, "mpc_participant_worker_jobs_total", "Jobs run by the worker threads", NULL);
-    p->job_seconds = svc_metrics_histogram(m, "mpc_participant_worker_job_seconds",
-                                           "Run time of one job (a session step) on a worker", NULL,
-                                           svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
-    p->wait_seconds = svc_metrics_histogram(m, "mpc_participant_worker_wait_seconds",
-                                            "Time a job waited for a free worker", NULL, svc_metrics_latency_bounds,
-                                            svc_metrics_latency_nbounds);
+    for (int k = 0; k < 2; k++) {
+        const char *label = k ? "kind=\"heavy\"" : "kind=\"light\"";
+        p->jobs[k] = svc_metrics_counter(m, "mpc_participant_worker_jobs_total", "Jobs run by the worker threads",
+                                         label);
+        p->job_seconds[k] = svc_metrics_histogram(m, "mpc_participant_worker_job_seconds",
+                                                  "Run time of one job (a session step) on a worker", label,
+                                                  svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
+        p->wait_seconds[k] = svc_metrics_histogram(m, "mpc_participant_worker_wait_seconds",
+                                                   "Time a job waited for a worker it may use", label,
+                                                   svc_metrics_latency_bounds, svc_metrics_latency_nbounds);
+    }
     /* Workers inherit this mask: signals stay with the main loop. */
     sigset_t all, old;
     sigfillset(&all);
@@ -133,10 +154,10 @@ void wk_submit(wk_pool *p, wk_job *job) {
     job->ran = 0;
     job->submitted = svc_mono_seconds();
     pthread_mutex_lock(&p->lock);
-    push(p->stopping ? &p->done : &p->todo, job);
+    push(p->stopping ? &p->done : &p->todo[job->heavy != 0], job);
     if (!p->stopping) {
         svc_gauge_add(p->queued, 1);
-        pthread_cond_signal(&p->work);
+        pthread_cond_broadcast(&p->work); /* at most WK_MAX_THREADS sleepers; one that may take it does */
     }
     pthread_mutex_unlock(&p->lock);
 }
@@ -158,10 +179,11 @@ void wk_pool_stop(wk_pool *p) {
     for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
     /* No worker is left: what nobody took comes back unrun. */
     pthread_mutex_lock(&p->lock);
-    for (wk_job *j; (j = pop(&p->todo)) != NULL;) {
-        svc_gauge_add(p->queued, -1);
-        push(&p->done, j);
-    }
+    for (int k = 0; k < 2; k++)
+        for (wk_job *j; (j = pop(&p->todo[k])) != NULL;) {
+            svc_gauge_add(p->queued, -1);
+            push(&p->done, j);
+        }
     pthread_mutex_unlock(&p->lock);
 }
 

@@ -1,12 +1,19 @@
 /* workers.h - a small pool of worker threads for the participant's engine
  * work, with a completion queue that the main loop drains.
  *
- * The main loop submits jobs; any idle worker takes the oldest one, runs
+ * The main loop submits jobs; an idle worker takes the oldest one, runs
  * it, and puts it on the completion queue, then calls the wake callback
  * (the participant's: svc_service_wake) so the main loop drains the queue
  * at once instead of at its next poll timeout. Jobs are intrusive: the
  * caller embeds a wk_job as the first member of its own job struct, so
  * submitting never allocates and never fails.
+ *
+ * Two kinds of job: heavy ones (seconds of Paillier arithmetic) and light
+ * ones (a millisecond). Light jobs are taken first, and with two or more
+ * workers at most nthreads - 1 heavy jobs run at once, so one worker is
+ * always free for light work within a job's time: a FROST or pooled GG20
+ * signature never waits behind a GG keygen or a presign batch, however
+ * many of those are queued.
  *
  * Ownership: between wk_submit and the wk_done that returns it, a job and
  * everything it points to belong to the pool and the worker running it; the
@@ -20,8 +27,9 @@
  *
  * Metrics (prefix mpc_participant_worker_): threads (gauge: pool size),
  * busy (gauge: workers running a job), queued (gauge: jobs waiting for a
- * worker), jobs_total (counter), job_seconds (histogram: run time),
- * wait_seconds (histogram: from submit to a worker taking it).
+ * worker), jobs_total{kind="light"|"heavy"} (counter), job_seconds and
+ * wait_seconds{kind=...} (histograms: run time; from submit to a worker
+ * taking it).
  */
 #ifndef MPC_PARTICIPANT_WORKERS_H
 #define MPC_PARTICIPANT_WORKERS_H
@@ -37,6 +45,8 @@ typedef struct wk_job wk_job;
 struct wk_job {
     /* Set by the submitter: called on a worker thread with the job. */
     void (*run)(wk_job *job);
+    /* Set by the submitter: 1 for a heavy job (see above). */
+    int heavy;
     /* Set by the pool: 1 when run was called, 0 when the pool stopped
      * before any worker took the job. */
     int ran;

@@ -95,5 +95,6 @@ def test_frost_signing_is_not_held_up_by_a_gg_keygen(gg):
         status, text = http_get(svc.url("/metrics"))
         assert status == 200
         for name in ("mpc_participant_worker_busy", "mpc_participant_worker_queued",
-                     "mpc_participant_worker_job_seconds_count", "mpc_participant_worker_wait_seconds_count"):
+                     'mpc_participant_worker_job_seconds_count{kind="heavy"}',
+                     'mpc_participant_worker_wait_seconds_count{kind="light"}'):
             assert f"\n{name} " in text, name

@@ -1,7 +1,8 @@
 /* test_workers.c - the participant's worker pool (services/participant/
  * workers.h): jobs run in parallel on every worker, each comes back once
- * through the completion queue with a wake-up, and stopping lets running
- * jobs finish and returns the jobs nobody took with ran = 0. */
+ * through the completion queue with a wake-up, heavy jobs leave a worker
+ * free for light ones, and stopping lets running jobs finish and returns
+ * the jobs nobody took with ran = 0. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -120,8 +121,27 @@ int main(void) {
     CHECK(seen == 7);
     CHECK(atomic_load(&wakes) == 3);
     CHECK(wk_done(p) == NULL);
-    CHECK(has_line(m, "\nmpc_participant_worker_jobs_total 3\n"));
+    CHECK(has_line(m, "\nmpc_participant_worker_jobs_total{kind=\"light\"} 3\n"));
     CHECK(has_line(m, "\nmpc_participant_worker_busy 0\n"));
+
+    /* Heavy jobs: with two workers only one runs at a time, and a light job
+     * submitted behind them still runs at once on the other worker. */
+    set_gate(0);
+    job heavy[2], light = {.base = {.run = run}, .id = 9};
+    for (int i = 0; i < 2; i++) heavy[i] = (job){.base = {.run = run, .heavy = 1}, .id = 7 + i, .hold = 1};
+    wk_submit(p, &heavy[0].base);
+    wk_submit(p, &heavy[1].base);
+    CHECK(wait_holding(1));
+    usleep(50 * 1000);
+    CHECK(held() == 1); /* the second heavy job waits although a worker is idle */
+    wk_submit(p, &light.base);
+    CHECK(collect(p, done, 1) == 1);
+    CHECK(done[0] == &light && light.result == 90);
+    CHECK(held() == 1);
+    set_gate(1);
+    CHECK(collect(p, done, 2) == 2);
+    CHECK(heavy[0].result == 70 && heavy[1].result == 80);
+    CHECK(has_line(m, "\nmpc_participant_worker_jobs_total{kind=\"heavy\"} 2\n"));
 
     /* Stop while both workers hold a job and two more are queued: the held
      * ones finish (the gate opens during the stop), the queued ones come
