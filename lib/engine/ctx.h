@@ -1,7 +1,11 @@
 /* ctx.h - the engine context: one randomized secp256k1 context plus the
  * injected randomness source. Every engine operation takes one; there is no
- * global state. A context may be shared by many parties in one thread; it is
- * not itself synchronised (use one per thread, or lock around it).
+ * global state. After mpc_engine_ctx_new the engine only reads the context
+ * (the secp256k1 context is randomized once, at creation), so threads may
+ * share one context if its rng may be called from several threads at once:
+ * mpc_rng_os() may (getrandom(2), no state); a test rng with state may not
+ * (use one context per thread, or lock around it). The participant's worker
+ * threads share one context with mpc_rng_os().
  */
 #ifndef MPC_ENGINE_CTX_H
 #define MPC_ENGINE_CTX_H
