@@ -83,6 +83,20 @@ static void sign_destroy(void *v) {
 
 /* ---- helpers ---- */
 
+/* Out: G1 = the group's generator G. */
+static void generator(const mpc_engine_ctx *ctx, mpc_point *G1) {
+    mpc_scalar one;
+    mpc_scalar_set_u32(&one, 1);
+    mpc_point_mul_base(ctx, G1, &one);
+}
+
+/* x += 1 (the test-only faults' deviation, engine/gg_faults.h). */
+static void add_one(mpc_scalar *x) {
+    mpc_scalar one;
+    mpc_scalar_set_u32(&one, 1);
+    mpc_scalar_add(x, x, &one);
+}
+
 static void commit(const mpc_engine_ctx *ctx, unsigned char out[32], const sign_state *s,
                    const char *label, uint16_t id, const mpc_point *p1, const mpc_point *p2,
                    const unsigned char blind[32]) {
@@ -296,9 +310,7 @@ static mpc_err_code round2_take(mpc_party *p, sign_state *s, mpc_error *err) {
     /* round 3: MtA(k_j, gamma_i) and MtAwc(k_j, w_i) as Bob */
     mpc_scalar b = s->gamma;
     if (FAULT(s, GG_FAULT_MTA_GAMMA)) {
-        mpc_scalar one;
-        mpc_scalar_set_u32(&one, 1);
-        mpc_scalar_add(&b, &b, &one);
+        add_one(&b);
     }
     for (size_t j = 0; j < s->ns; j++) {
         unsigned char c32[32], *m1, *m2;
@@ -322,9 +334,7 @@ static mpc_err_code round2_take(mpc_party *p, sign_state *s, mpc_error *err) {
             FAIL(rc, 0);
         }
         if (FAULT(s, GG_FAULT_NU) && j == (s->me == 0 ? 1u : 0u)) {
-            mpc_scalar one;
-            mpc_scalar_set_u32(&one, 1);
-            mpc_scalar_add(&s->nu[j], &s->nu[j], &one);
+            add_one(&s->nu[j]);
         }
         mpc_writer_init(&w);
         gg_write_blob(&w, m1, l1);
@@ -378,10 +388,8 @@ static mpc_err_code round3_take(mpc_party *p, sign_state *s, mpc_error *err) {
     }
     mpc_scalar_clear(&alpha), mpc_scalar_clear(&mu);
     if (FAULT(s, GG_FAULT_DELTA) || FAULT(s, GG_FAULT_SIGMA)) {
-        mpc_scalar one;
-        mpc_scalar_set_u32(&one, 1);
-        if (FAULT(s, GG_FAULT_DELTA)) mpc_scalar_add(&s->delta, &s->delta, &one);
-        if (FAULT(s, GG_FAULT_SIGMA)) mpc_scalar_add(&s->sigma, &s->sigma, &one);
+        if (FAULT(s, GG_FAULT_DELTA)) add_one(&s->delta);
+        if (FAULT(s, GG_FAULT_SIGMA)) add_one(&s->sigma);
     }
     /* round 4: delta_i, decommit Gamma_i, PoK(gamma_i) [, T_i + proof, answer digests] */
     unsigned char c32[32], pb[MPC_POK_BYTES];
@@ -398,9 +406,7 @@ static mpc_err_code round3_take(mpc_party *p, sign_state *s, mpc_error *err) {
     mpc_write_bytes(&w, pb, MPC_POK_BYTES);
     if (s->kind == KIND_GG20) {
         mpc_point G1, t;
-        mpc_scalar one;
-        mpc_scalar_set_u32(&one, 1);
-        mpc_point_mul_base(ctx, &G1, &one);
+        generator(ctx, &G1);
         if (!mpc_scalar_random(mpc_engine_rng(ctx), &s->lT)) FAIL(MPC_ERR_RNG, 0);
         mpc_point_mul_base(ctx, &s->T[s->me], &s->sigma);
         gg_point_mul_secret(ctx, &t, &s->H, &s->lT);
@@ -423,9 +429,7 @@ static mpc_err_code round4_take(mpc_party *p, sign_state *s, mpc_error *err) {
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     mpc_scalar delta = s->delta, dj, dinv;
     mpc_point G1;
-    mpc_scalar one;
-    mpc_scalar_set_u32(&one, 1);
-    mpc_point_mul_base(ctx, &G1, &one);
+    generator(ctx, &G1);
     for (size_t j = 0; j < s->ns; j++) {
         unsigned char c32[32], blind[32], chk[32];
         size_t len;
@@ -481,9 +485,7 @@ static mpc_err_code round4_take(mpc_party *p, sign_state *s, mpc_error *err) {
 static mpc_err_code gg20_round5_send(mpc_party *p, sign_state *s, mpc_error *err) {
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     mpc_point G1, Rbar, S;
-    mpc_scalar one;
-    mpc_scalar_set_u32(&one, 1);
-    mpc_point_mul_base(ctx, &G1, &one);
+    generator(ctx, &G1);
     gg_point_mul_secret(ctx, &Rbar, &s->R, &s->k);
     gg_point_mul_secret(ctx, &S, &s->R, &s->sigma);
     s->V[s->me] = Rbar; /* V holds Rbar_j, A holds S_j for GG20 */
@@ -542,9 +544,7 @@ static mpc_err_code gg20_reveal_send(mpc_party *p, sign_state *s, mpc_error *err
         if (!ok) FAIL(MPC_ERR_NOMEM, 0);
     }
     if (FAULT(s, GG_FAULT_REVEAL_GAMMA)) {
-        mpc_scalar one;
-        mpc_scalar_set_u32(&one, 1);
-        mpc_scalar_add(&gamma, &gamma, &one);
+        add_one(&gamma);
     }
     mpc_writer_init(&w);
     mpc_err_code rc = gg20_reveal_write(&w, s->kp->own, &s->k, &gamma, s->ans, s->ns, s->me);
@@ -576,9 +576,7 @@ static mpc_err_code gg20_round6_take(mpc_party *p, sign_state *s, mpc_error *err
 static mpc_err_code gg20_round5_take(mpc_party *p, sign_state *s, mpc_error *err) {
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     mpc_point G1, sum;
-    mpc_scalar one;
-    mpc_scalar_set_u32(&one, 1);
-    mpc_point_mul_base(ctx, &G1, &one);
+    generator(ctx, &G1);
     for (size_t j = 0; j < s->ns; j++) {
         unsigned char c32[32];
         size_t len, pflen;
@@ -667,11 +665,9 @@ static mpc_err_code gg18_round6_send(mpc_party *p, sign_state *s, mpc_error *err
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     unsigned char c32[32], pb[MPC_POK_BYTES];
     mpc_point G1;
-    mpc_scalar one;
     mpc_pok pok;
     mpc_writer w;
-    mpc_scalar_set_u32(&one, 1);
-    mpc_point_mul_base(ctx, &G1, &one);
+    generator(ctx, &G1);
     mpc_writer_init(&w);
     gg_write_point(ctx, &w, &s->V[s->me]);
     gg_write_point(ctx, &w, &s->A[s->me]);
@@ -695,9 +691,7 @@ static mpc_err_code gg18_round6_send(mpc_party *p, sign_state *s, mpc_error *err
 static mpc_err_code gg18_round6_take(mpc_party *p, sign_state *s, mpc_error *err) {
     const mpc_engine_ctx *ctx = mpc_party_ctx(p);
     mpc_point G1, t;
-    mpc_scalar one;
-    mpc_scalar_set_u32(&one, 1);
-    mpc_point_mul_base(ctx, &G1, &one);
+    generator(ctx, &G1);
     for (size_t j = 0; j < s->ns; j++) {
         unsigned char c32[32], blind[32], chk[32];
         size_t len;
