@@ -139,6 +139,19 @@ int bn_is_unit(const BIGNUM *a, const BIGNUM *m, BN_CTX *bc) {
     return coprime_vartime(a, m, bc);
 }
 
+int bn_all_units(const BIGNUM *const *a, size_t n, const BIGNUM *m, BN_CTX *bc) {
+    BIGNUM *prod = BN_new(), *red = BN_new();
+    int ok = prod != NULL && red != NULL && BN_one(prod);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = !BN_is_negative(a[i]) && BN_nnmod(red, a[i], m, bc) && !BN_is_zero(red) &&
+             BN_mod_mul(prod, prod, red, m, bc);
+    /* a prime dividing m and the product divides one of the factors */
+    ok = ok && coprime_vartime(prod, m, bc);
+    BN_free(prod);
+    BN_free(red);
+    return ok;
+}
+
 int bn_abs_le(const BIGNUM *a, const BIGNUM *bound) { return BN_ucmp(a, bound) <= 0; }
 
 static size_t bn_encode(unsigned char *out, const BIGNUM *a) {

@@ -70,6 +70,11 @@ MPC_WUR int bn_exp_public(BIGNUM *r, const BIGNUM *a, const BIGNUM *e, const BIG
  * only (a received value, a public parameter). */
 int bn_is_unit(const BIGNUM *a, const BIGNUM *m, BN_CTX *bc);
 
+/* Returns: 1 if every a[i] (>= 0, public) is coprime to m, tested with one
+ * inversion of their product mod m instead of one per value (variable
+ * time). Ranges are the caller's to check. */
+MPC_WUR int bn_all_units(const BIGNUM *const *a, size_t n, const BIGNUM *m, BN_CTX *bc);
+
 /* Returns: 1 if |a| <= bound. */
 int bn_abs_le(const BIGNUM *a, const BIGNUM *bound);
 

@@ -1,7 +1,9 @@
-/* ctx.h - the engine context: one randomized secp256k1 context plus the
- * injected randomness source. Every engine operation takes one; there is no
+/* ctx.h - the engine context: one randomized secp256k1 context, the
+ * injected randomness source, and a cache of fixed-base exponentiation
+ * tables (comb_cache.h). Every engine operation takes one; there is no
  * global state. After mpc_engine_ctx_new the engine only reads the context
- * (the secp256k1 context is randomized once, at creation), so threads may
+ * (the secp256k1 context is randomized once, at creation), except for the
+ * table cache, which locks itself and never changes a result. So threads may
  * share one context if its rng may be called from several threads at once:
  * mpc_rng_os() may (getrandom(2), no state); a test rng with state may not
  * (use one context per thread, or lock around it). The participant's worker

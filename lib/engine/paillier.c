@@ -257,9 +257,33 @@ mpc_err_code gg_paillier_parse(gg_paillier_priv **out, const unsigned char *in, 
     return rc;
 }
 
+/* x^N mod p^2 = ((x mod p)^q mod p)^p mod p^2 (N = p q): y^p mod p^2
+ * depends only on y mod p, because (y + k p)^p = y^p (mod p^2). Two
+ * exponentiations with exponents of half the bits instead of one of
+ * exponent p(p-1). */
+static int nth_half(BIGNUM *r, const BIGNUM *x, const BIGNUM *p, const BIGNUM *q,
+                    const BIGNUM *pp, BN_CTX *bc) {
+    BIGNUM *y = bn_secret_new();
+    int ok = y && bn_exp_secret(y, x, q, p, bc) && bn_exp_secret(r, y, p, pp, bc);
+    BN_clear_free(y);
+    return ok;
+}
+
+int gg_paillier_nth_power(const gg_paillier_priv *k, BIGNUM *r, const BIGNUM *x, BN_CTX *bc) {
+    BIGNUM *ap = bn_secret_new(), *aq = bn_secret_new(), *d = bn_secret_new();
+    int ok = ap && aq && d && !BN_is_negative(x) && nth_half(ap, x, k->p, k->q, k->pp, bc) &&
+             nth_half(aq, x, k->q, k->p, k->qq, bc) &&
+             /* r = aq + q^2 * ((ap - aq) * (q^2)^-1 mod p^2) */
+             BN_mod_sub(d, ap, aq, k->pp, bc) && BN_mod_mul(d, d, k->qqinv, k->pp, bc) &&
+             BN_mul(d, d, k->qq, bc) && BN_add(r, d, aq);
+    bn_clear_free_all(ap, aq, d, NULL);
+    return ok;
+}
+
 int gg_paillier_pow(const gg_paillier_pub *pub, const gg_paillier_priv *priv, BIGNUM *r,
                     const BIGNUM *base, const BIGNUM *e, int secret_e, BN_CTX *bc) {
     if (BN_is_negative(e)) return 0;
+    if (priv != NULL && BN_cmp(e, pub->N) == 0) return gg_paillier_nth_power(priv, r, base, bc);
     if (priv == NULL) {
         if (secret_e) return bn_exp_secret(r, base, e, pub->N2, bc);
         return BN_mod_exp(r, base, e, pub->N2, bc);
@@ -297,6 +321,16 @@ int gg_paillier_is_ciphertext(const gg_paillier_pub *pub, const BIGNUM *c, BN_CT
     int ok = red != NULL && !BN_is_negative(c) && BN_cmp(c, pub->N2) < 0 &&
              BN_nnmod(red, c, pub->N, bc) && bn_is_unit(red, pub->N, bc);
     BN_free(red);
+    return ok;
+}
+
+int gg_paillier_is_unit_own(const gg_paillier_priv *k, const BIGNUM *a, const BIGNUM *bound,
+                            BN_CTX *bc) {
+    BIGNUM *rem = BN_new();
+    int ok = rem != NULL && !BN_is_negative(a) && !BN_is_zero(a) && BN_cmp(a, bound) < 0 &&
+             BN_mod(rem, a, k->p, bc) && !BN_is_zero(rem) && BN_mod(rem, a, k->q, bc) &&
+             !BN_is_zero(rem);
+    BN_clear_free(rem);
     return ok;
 }
 

@@ -101,6 +101,20 @@ void gg_paillier_pub_clear(gg_paillier_pub *p);
 MPC_WUR int gg_paillier_pow(const gg_paillier_pub *pub, const gg_paillier_priv *priv, BIGNUM *r,
                             const BIGNUM *base, const BIGNUM *e, int secret_e, BN_CTX *bc);
 
+/* Owner only: r = x^N mod N^2 (x >= 0 secret), through the CRT as
+ * ((x mod p)^q mod p)^p mod p^2 and likewise mod q^2: four exponentiations
+ * with exponents of 1024 bits, about 40% cheaper than exponent N mod
+ * p(p-1). gg_paillier_pow takes this path for e == N. Returns 1, 0 on
+ * failure. */
+MPC_WUR int gg_paillier_nth_power(const gg_paillier_priv *k, BIGNUM *r, const BIGNUM *x,
+                                  BN_CTX *bc);
+
+/* Owner only: 1 if 0 < a < bound and gcd(a, N) = 1, tested as a mod p != 0
+ * and a mod q != 0 (two divisions instead of an inversion). bound is N for
+ * elements of Z*_N, N^2 for ciphertexts. a is public. */
+MPC_WUR int gg_paillier_is_unit_own(const gg_paillier_priv *k, const BIGNUM *a, const BIGNUM *bound,
+                                    BN_CTX *bc);
+
 /* Owner only: r = base^e mod N through the CRT (constant time; e >= 0). */
 MPC_WUR int gg_paillier_pow_n(const gg_paillier_priv *k, BIGNUM *r, const BIGNUM *base,
                               const BIGNUM *e, BN_CTX *bc);

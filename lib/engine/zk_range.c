@@ -1,10 +1,12 @@
 /* zk_range.c - MtA range proofs (see zk_range.h). */
 #include "engine/zk_range.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/bn_util.h"
+#include "engine/comb_cache.h"
 #include "engine/gg_common.h"
 #include "engine/transcript.h"
 
@@ -20,15 +22,21 @@ static BIGNUM *npow(int k, BN_CTX *bc) {
     return r;
 }
 
-/* r = s^a t^b mod N~ (secret a, b >= 0) */
-static int rp_commit(BIGNUM *r, const gg_paillier_pub *v, const BIGNUM *a, const BIGNUM *b,
-                     BN_CTX *bc) {
+/* r = s^a t^b mod N~ (secret 0 <= a < 2^abits, 0 <= b < 2^bbits) over the
+ * verifier's parameters, with the context's fixed-base tables of s and t:
+ * the same few tables serve every proof to that verifier. */
+static int rp_commit(const mpc_engine_ctx *ctx, BIGNUM *r, const gg_paillier_pub *v,
+                     const BIGNUM *a, int abits, const BIGNUM *b, int bbits, BN_CTX *bc) {
+    mpc_comb_cache *cc = mpc_engine_combs(ctx);
     BIGNUM *u = bn_secret_new();
-    int ok = u && bn_exp_secret(r, v->s, a, v->N, bc) && bn_exp_secret(u, v->t, b, v->N, bc) &&
-             BN_mod_mul(r, r, u, v->N, bc);
+    int ok = u && mpc_comb_cache_exp(cc, r, v->s, v->N, a, abits, bc) &&
+             mpc_comb_cache_exp(cc, u, v->t, v->N, b, bbits, bc) && BN_mod_mul(r, r, u, v->N, bc);
     BN_clear_free(u);
     return ok;
 }
+
+/* 0 < a < bound for each (a, bound) pair of the NULL-terminated list */
+static int all_below(const BIGNUM *a, const BIGNUM *bound, ...);
 
 /* s^a t^b == c d^e mod N~ over the verifier's own parameters (its CRT) */
 static int rp_check(const gg_paillier_priv *v, const BIGNUM *a, const BIGNUM *b, const BIGNUM *c,
@@ -100,9 +108,10 @@ mpc_err_code gg_zk_enc_prove(const mpc_engine_ctx *ctx, const gg_paillier_priv *
         !BN_mul(bnd, n1, ver->N, bc) || !bn_rand_below(rng, rho, bnd, bc))
         goto out;
     rc = MPC_ERR_NOMEM;
-    if (!rp_commit(v[E_Z], ver, m, rho, bc) || !gamma_pow(v[E_U], pk, alpha, bc) ||
-        !gg_paillier_pow(pk, own, tmp, beta, pk->N, 0, bc) ||
-        !BN_mod_mul(v[E_U], v[E_U], tmp, pk->N2, bc) || !rp_commit(v[E_W], ver, alpha, gam, bc))
+    int nb = BN_num_bits(n1), n3b = BN_num_bits(n3), vb = BN_num_bits(ver->N);
+    if (!rp_commit(ctx, v[E_Z], ver, m, nb, rho, nb + vb, bc) || !gamma_pow(v[E_U], pk, alpha, bc) ||
+        !gg_paillier_nth_power(own, tmp, beta, bc) || !BN_mod_mul(v[E_U], v[E_U], tmp, pk->N2, bc) ||
+        !rp_commit(ctx, v[E_W], ver, alpha, n3b, gam, n3b + vb, bc))
         goto out;
     tr_params(&t, "GG-zk-enc-v1", context, pk, ver);
     bn_transcript(&t, "c", c);
@@ -156,9 +165,13 @@ int gg_zk_enc_verify(const mpc_engine_ctx *ctx, const gg_paillier_pub *pk,
         if ((v[i] = BN_new()) == NULL || !bn_read(&rd, v[i], 600) || BN_is_negative(v[i])) goto out;
     if (B != NULL && !gg_read_point(ctx, &rd, &Y)) goto out;
     if (!mpc_reader_done(&rd)) goto out;
-    if (!gg_paillier_is_ciphertext(pk, c, bc) || !bn_is_unit(v[E_Z], ver->N, bc) ||
-        !gg_paillier_is_ciphertext(pk, v[E_U], bc) || !bn_is_unit(v[E_W], ver->N, bc) ||
-        !bn_is_unit(v[E_S], pk->N, bc) || BN_cmp(v[E_S1], n3) > 0)
+    /* c, u in Z*_{N^2} and s_ in Z*_N (prover's N: one inversion for the
+     * three); z, w in Z*_N~ (the verifier's own: by its factors) */
+    const BIGNUM *units[] = {c, v[E_U], v[E_S]};
+    if (!all_below(c, pk->N2, v[E_U], pk->N2, v[E_S], pk->N, NULL) ||
+        !bn_all_units(units, 3, pk->N, bc) ||
+        !gg_paillier_is_unit_own(verifier, v[E_Z], ver->N, bc) ||
+        !gg_paillier_is_unit_own(verifier, v[E_W], ver->N, bc) || BN_cmp(v[E_S1], n3) > 0)
         goto out;
     tr_params(&t, "GG-zk-enc-v1", context, pk, ver);
     bn_transcript(&t, "c", c);
@@ -241,8 +254,12 @@ mpc_err_code gg_zk_aff_prove(const mpc_engine_ctx *ctx, const gg_paillier_pub *p
         !bn_rand_below(rng, gam, n7, bc))
         goto out;
     rc = MPC_ERR_NOMEM;
-    if (!rp_commit(v[A_Z], pk, x, rho, bc) || !rp_commit(v[A_ZP], pk, alpha, rhop, bc) ||
-        !rp_commit(v[A_T], pk, y, sigma, bc) || !rp_commit(v[A_W], pk, gam, tau, bc) ||
+    int nb = BN_num_bits(n1), n3b = BN_num_bits(n3), n5b = 5 * BN_num_bits(n1), /* y < n^5 (mta.c) */
+        n7b = BN_num_bits(n7), pb = BN_num_bits(pk->N);
+    if (!rp_commit(ctx, v[A_Z], pk, x, nb, rho, nb + pb, bc) ||
+        !rp_commit(ctx, v[A_ZP], pk, alpha, n3b, rhop, n3b + pb, bc) ||
+        !rp_commit(ctx, v[A_T], pk, y, n5b, sigma, nb + pb, bc) ||
+        !rp_commit(ctx, v[A_W], pk, gam, n7b, tau, n3b + pb, bc) ||
         /* v = c1^alpha (1+N)^gamma beta^N */
         !bn_exp_secret(v[A_V], c1, alpha, pk->N2, bc) || !gamma_pow(tmp, pk, gam, bc) ||
         !BN_mod_mul(v[A_V], v[A_V], tmp, pk->N2, bc) ||
@@ -292,12 +309,13 @@ int gg_zk_aff_verify(const mpc_engine_ctx *ctx, const gg_paillier_priv *alice,
         if ((v[i] = BN_new()) == NULL || !bn_read(&rd, v[i], 600) || BN_is_negative(v[i])) goto out;
     if (X != NULL && !gg_read_point(ctx, &rd, &U)) goto out;
     if (!mpc_reader_done(&rd)) goto out;
-    if (!gg_paillier_is_ciphertext(pk, c1, bc) || !gg_paillier_is_ciphertext(pk, c2, bc) ||
-        !bn_is_unit(v[A_Z], pk->N, bc) || !bn_is_unit(v[A_ZP], pk->N, bc) ||
-        !bn_is_unit(v[A_T], pk->N, bc) || !gg_paillier_is_ciphertext(pk, v[A_V], bc) ||
-        !bn_is_unit(v[A_W], pk->N, bc) || !bn_is_unit(v[A_S], pk->N, bc) ||
-        BN_cmp(v[A_S1], n3) > 0 || BN_cmp(v[A_T1], n7) > 0)
-        goto out;
+    /* every group element a unit of Alice's own modulus (by her factors) */
+    const BIGNUM *ct[] = {c1, c2, v[A_V]}, *el[] = {v[A_Z], v[A_ZP], v[A_T], v[A_W], v[A_S]};
+    for (size_t i = 0; i < sizeof ct / sizeof *ct; i++)
+        if (!gg_paillier_is_unit_own(alice, ct[i], pk->N2, bc)) goto out;
+    for (size_t i = 0; i < sizeof el / sizeof *el; i++)
+        if (!gg_paillier_is_unit_own(alice, el[i], pk->N, bc)) goto out;
+    if (BN_cmp(v[A_S1], n3) > 0 || BN_cmp(v[A_T1], n7) > 0) goto out;
     aff_transcript(ctx, &t, context, pk, c1, c2, X, v, X != NULL ? &U : NULL);
     if (!challenge(e, &t)) goto out;
     if (!rp_check(alice, v[A_S1], v[A_S2], v[A_ZP], v[A_Z], e, bc) ||
@@ -324,5 +342,15 @@ out:
     for (int i = 0; i < A_N; i++) BN_free(v[i]);
     BN_free(n3), BN_free(n7), BN_free(e), BN_free(l), BN_free(r);
     BN_CTX_free(bc);
+    return ok;
+}
+
+static int all_below(const BIGNUM *a, const BIGNUM *bound, ...) {
+    va_list ap;
+    int ok = 1;
+    va_start(ap, bound);
+    for (; ok && a != NULL; a = va_arg(ap, const BIGNUM *), bound = a ? va_arg(ap, const BIGNUM *) : NULL)
+        ok = !BN_is_negative(a) && !BN_is_zero(a) && BN_cmp(a, bound) < 0;
+    va_end(ap);
     return ok;
 }

@@ -1,6 +1,7 @@
 /* test_paillier.c - Paillier on the fixture keys: fixture primes are safe
  * primes, encryption/decryption (CRT and plain paths agree), homomorphic
- * add and multiply, signed plaintexts, serialization, the parameter pool. */
+ * add and multiply, signed plaintexts, the owner's N-th powers and unit
+ * tests, serialization, the parameter pool. */
 #include <string.h>
 
 #include "engine/bn_util.h"
@@ -63,6 +64,29 @@ int main(int argc, char **argv) {
     CHECK(!gg_paillier_decrypt(key, d, key->pub.N, bc));
     BN_zero(c);
     CHECK(!gg_paillier_decrypt(key, d, c, bc));
+    /* the owner's N-th power (CRT, half-size exponents) equals x^N mod N^2,
+     * for x in Z*_N, x >= N and x sharing a factor with N */
+    for (int it = 0; it < 5; it++) {
+        CHECK(bn_rand_below(rng, m, key->pub.N2, bc));
+        if (it == 1) CHECK(BN_copy(m, key->p) != NULL && BN_mul_word(m, 7));
+        CHECK(gg_paillier_nth_power(key, c, m, bc));
+        CHECK(BN_mod_exp(c2, m, key->pub.N, key->pub.N2, bc) && BN_cmp(c, c2) == 0);
+    }
+    /* units by the owner's factors, and one inversion for many */
+    CHECK(bn_rand_unit(rng, r, key->pub.N, bc) && gg_paillier_is_unit_own(key, r, key->pub.N, bc));
+    CHECK(!gg_paillier_is_unit_own(key, key->pub.N, key->pub.N2, bc)); /* shares N */
+    CHECK(!gg_paillier_is_unit_own(key, r, BN_value_one(), bc));        /* not below the bound */
+    BN_zero(m);
+    CHECK(!gg_paillier_is_unit_own(key, m, key->pub.N, bc));
+    CHECK(BN_copy(m, key->q) != NULL && BN_mul_word(m, 3));
+    CHECK(!gg_paillier_is_unit_own(key, m, key->pub.N, bc));
+    {
+        const BIGNUM *all[] = {r, c, key->pub.t}, *one_bad[] = {r, m, key->pub.t};
+        CHECK(gg_paillier_encrypt(&key->pub, NULL, c, k, r, bc));
+        CHECK(bn_all_units(all, 3, key->pub.N, bc));
+        CHECK(!bn_all_units(one_bad, 3, key->pub.N, bc));
+        CHECK(!bn_all_units(one_bad + 1, 1, key->pub.N, bc));
+    }
     /* ring-Pedersen: s = t^lambda */
     CHECK(BN_mod_exp(d, key->pub.t, key->lambda, key->pub.N, bc) && BN_cmp(d, key->pub.s) == 0);
 
