@@ -57,6 +57,10 @@
 #define HEALTH_CACHE_MS 250
 #define KEY_CACHE_MS 1000
 #define KEY_CACHE_SLOTS 64
+/* A record redelivered because the heavy-session queue is full comes back
+ * every few tens of milliseconds: it is counted every time, logged at most
+ * this often. */
+#define REDELIVERY_LOG_MS 10000
 
 typedef struct csession {
     pl_tracker *tracker;
@@ -101,6 +105,9 @@ typedef struct {
      * lost); beyond that the record is redelivered (Kafka holds the rest). */
     int max_heavy, max_queued, heavy_running, nqueued;
     queued *queue_head, *queue_tail;
+    /* Records redelivered because the queue was full, since the last log line. */
+    long redelivered_unlogged;
+    int64_t redelivery_logged_ms;
     char instance[128];
     int64_t node_seen_ms[256];
     /* Node health as read from Redis, at most HEALTH_CACHE_MS old. */
@@ -114,7 +121,7 @@ typedef struct {
     int64_t next_cancel_check_ms;
     co_presign *presign; /* GG hooks and the GG20 presignature pool */
     svc_metric *results_ok, *results_failed, *latency, *retries, *wait, *handling, *concluding, *unauthenticated, *bad_heartbeats;
-    svc_metric *queued_g, *heavy_g, *queued_total;
+    svc_metric *queued_g, *heavy_g, *queued_total, *redelivered;
 } coordinator;
 
 static const char *const coordinator_topics[] = {"mpc.keygen.requests", "mpc.sign.requests"};
@@ -377,6 +384,7 @@ static int launch_session(svc_service *svc, coordinator *c, csession *s, const p
     svc_log(SVC_LOG_INFO, "session started", "{s:s,s:s,s:s,s:i,s:i,s:O}", "session_id", desc->session_id, "kind",
             desc->kind == PL_KIND_KEYGEN ? "keygen" : "sign", "protocol", desc->protocol, "items",
             (int)desc->nitems, "attempt", s->attempt, "participants", parts);
+    co_gg_announced(c->presign, desc);
     rc = 0;
 out:
     free(text);
@@ -752,6 +760,22 @@ out:
     return out;
 }
 
+/* A sign request record goes back to Kafka because the heavy-session queue
+ * is full: counted, and logged at most every REDELIVERY_LOG_MS with the
+ * number of redeliveries since the last line. */
+static void note_redelivery(coordinator *c, const rd_kafka_message_t *msg) {
+    svc_counter_add(c->redelivered, 1);
+    c->redelivered_unlogged++;
+    int64_t now = svc_wall_ms();
+    if (now - c->redelivery_logged_ms < REDELIVERY_LOG_MS) return;
+    svc_log(SVC_LOG_WARN, "heavy-session queue full: request records redelivered until a slot frees",
+            "{s:I,s:i,s:i,s:i,s:s,s:i,s:I}", "redelivered", (json_int_t)c->redelivered_unlogged, "queued", c->nqueued,
+            "max_queued", c->max_queued, "heavy_running", c->heavy_running, "topic", rd_kafka_topic_name(msg->rkt),
+            "partition", (int)msg->partition, "offset", (json_int_t)msg->offset);
+    c->redelivered_unlogged = 0;
+    c->redelivery_logged_ms = now;
+}
+
 static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_message_t *msg) {
     mpc_sign_request req;
     mpc_codec_error ce;
@@ -868,6 +892,7 @@ static svc_msg_outcome on_sign(svc_service *svc, coordinator *c, const rd_kafka_
     if (started != 0) {
         if (started == START_QUEUE_FULL) {
             pl_session_clear(&desc);
+            note_redelivery(c, msg);
             usleep(20 * 1000); /* the record comes straight back: don't spin */
         }
         free(s);
@@ -1117,6 +1142,9 @@ static int coordinator_on_start(svc_service *svc) {
                                    NULL);
     c->queued_total = svc_metrics_counter(m, "mpc_sessions_queued_total", "Heavy sessions that waited for a slot",
                                           NULL);
+    c->redelivered = svc_metrics_counter(m, "mpc_requests_redelivered_total",
+                                         "Request records handed back to Kafka to be redelivered",
+                                         "reason=\"heavy_queue_full\"");
     c->handling = svc_metrics_histogram(m, "mpc_request_handling_seconds",
                                         "Time the coordinator spends admitting one sign request record", NULL,
                                         svc_metrics_latency_bounds, svc_metrics_latency_nbounds);

@@ -126,13 +126,20 @@ int co_gg_prepare(co_presign *p, PGconn *db, pl_session *desc, const char *chain
             snprintf(desc->items[i].presig_id, sizeof desc->items[i].presig_id, "%s",
                      json_string_value(json_array_get(ids, i)));
         svc_counter_add(p->claimed, desc->nitems);
-    } else {
-        svc_counter_add(p->inline_n, 1);
-        svc_log(SVC_LOG_INFO, "presignature pool cannot cover the batch: presigning inline", "{s:s,s:s,s:i}",
-                "session_id", desc->session_id, "signers", signers, "items", (int)desc->nitems);
     }
     json_decref(ids);
     return 0;
+}
+
+void co_gg_announced(co_presign *p, const pl_session *desc) {
+    if (desc->kind != PL_KIND_SIGN || strcmp(desc->protocol, "gg20") != 0 ||
+        (desc->nitems > 0 && desc->items[0].presig_id[0] != '\0'))
+        return;
+    char signers[PL_MAX_PARTIES * 4];
+    signer_text(signers, sizeof signers, desc->participants, desc->nparticipants);
+    svc_counter_add(p->inline_n, 1);
+    svc_log(SVC_LOG_INFO, "presignature pool cannot cover the batch: presigning inline", "{s:s,s:s,s:i}",
+            "session_id", desc->session_id, "signers", signers, "items", (int)desc->nitems);
 }
 
 int co_gg_result(const mpc_engine_ctx *ctx, json_t *result, const unsigned char *sig, size_t len) {

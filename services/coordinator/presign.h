@@ -68,9 +68,18 @@ int64_t co_gg_timeout(const co_presign *p, const char *protocol, int64_t dflt);
 
 /* Prepares a GG signing session before it is announced (see above); other
  * sessions are left alone. Any presignature ids already in desc (from an
- * earlier attempt) are dropped first. Returns 0, or -1 on a database error. */
+ * earlier attempt) are dropped first. Counts and logs nothing about inline
+ * presigning: a session prepared for a record that is then redelivered
+ * (the heavy-session queue is full) is prepared again, and must not count
+ * twice; see co_gg_announced. Returns 0, or -1 on a database error. */
 int co_gg_prepare(co_presign *p, PGconn *db, pl_session *desc, const char *chain_type)
     __attribute__((warn_unused_result));
+
+/* A session desc (as co_gg_prepare left it) was announced: a gg20 signing
+ * session without pooled presignatures is counted in
+ * mpc_presign_inline_total and logged ("presigning inline"), once per
+ * announced session; other sessions are left alone. */
+void co_gg_announced(co_presign *p, const pl_session *desc);
 
 /* Overwrites result's "signature" with r || s (hex) and sets
  * "signature_der", "recovery_id", "r", "s" from a 65-byte GG output

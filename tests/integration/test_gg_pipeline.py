@@ -333,6 +333,38 @@ def test_heavy_sessions_wait_for_a_slot_and_all_sign(gg):
         restart_coordinator(gg, {})
 
 
+def test_redeliveries_are_counted_and_logged_and_inline_presigning_counted_once(gg):
+    """With one heavy slot, no queue (session.max_queued = 0) and no pool,
+    gg20 requests sent together presign inline one at a time: a record that
+    finds the slot taken goes back to Kafka and comes round again (every few
+    tens of milliseconds) until it frees. Each redelivery is counted and
+    logged (at most every 10 s); mpc_presign_inline_total and the
+    "presigning inline" line count announced sessions, not redeliveries."""
+    restart_coordinator(gg, {"MPC_SESSION_MAX_HEAVY": "1", "MPC_SESSION_MAX_QUEUED": "0",
+                             "MPC_PRESIGN_POOL_SIZE": "0"})
+    try:
+        key = gg.keygen("gg20")  # made by this coordinator: no pool is ever filled for it
+        msgs = [os.urandom(32) for _ in range(3)]
+        sent = [gg.sign(key["key_id"], [m])[0][0] for m in msgs]
+        results = gg.wait_results([i["request_id"] for i in sent], timeout=180)
+        record_rs(key["public_key"], msgs, [results[i["request_id"]] for i in sent])
+        ids = ",".join(f"'{i['request_id']}'" for i in sent)
+        sessions = int(gg.sql(f"SELECT count(*) FROM signing_sessions WHERE request_ids ?| array[{ids}]")[0][0])
+        assert sessions >= 3
+        logs = gg.coordinator.log_lines()
+        inline = [line for line in logs if line.get("msg", "").endswith("presigning inline")]
+        counted = metric_total(gg.coordinator, "mpc_presign_inline_total")
+        assert counted == sessions == len(inline), f"{sessions} sessions, inline counted {counted}, logged {len(inline)}"
+        redelivered = metric_total(gg.coordinator, "mpc_requests_redelivered_total")
+        assert redelivered >= 1, "no record found the heavy slot taken"
+        full = [line for line in logs if line.get("msg", "").startswith("heavy-session queue full")]
+        assert full and full[0]["redelivered"] >= 1 and full[0]["max_queued"] == 0, full
+        assert sum(line["redelivered"] for line in full) <= redelivered
+        print(f"\n{sessions} inline sessions, {redelivered:.0f} redeliveries, {len(full)} log line(s)")
+    finally:
+        restart_coordinator(gg, {})
+
+
 def test_participant_killed_while_presigning_loses_no_request(gg):
     key = gg.keygen("gg20")
     retries = metric_total(gg.coordinator, "mpc_session_retries_total")
