@@ -534,6 +534,7 @@ static void conclude(svc_service *svc, coordinator *c, csession *s) {
         svc_log(SVC_LOG_WARN, "session failed", "{s:s,s:s,s:s,s:i,s:i}", "session_id", d->session_id, "code",
                 pl_tracker_error_code(s->tracker), "message", pl_tracker_error_message(s->tracker), "culprit",
                 pl_tracker_culprit(s->tracker), "attempt", s->attempt);
+        co_presign_failed(c->presign, s->tracker, svc_wall_ms());
         if (strcmp(pl_tracker_error_code(s->tracker), "CANCELLED") != 0 && retry_session(svc, c, s) == 0) {
             co_session_finish(db, d->session_id, "failed", pl_tracker_error_code(s->tracker),
                               pl_tracker_error_message(s->tracker), pl_tracker_culprit(s->tracker), took);

@@ -37,11 +37,12 @@ struct co_presign {
     mpc_rng rng;
     char instance[128];
     long pool_size, low_water, batch, concurrency, interval_ms;
-    int64_t gg_timeout_ms, next_check_ms;
+    int64_t gg_timeout_ms, next_check_ms, cooldown_ms;
+    int64_t blamed_until[PL_MAX_PARTIES + 1]; /* node -> left out of refills until (wall ms) */
     psess *sessions;
     int running;
     pool_state pools[MAX_POOLS];
-    svc_metric *ready, *running_g, *ok, *failed, *generated, *claimed, *inline_n;
+    svc_metric *ready, *running_g, *ok, *failed, *generated, *claimed, *inline_n, *blamed, *cooling;
 };
 
 static void hex(char *out, const unsigned char *in, size_t n) {
@@ -63,6 +64,7 @@ co_presign *co_presign_new(svc_service *svc, const mpc_engine_ctx *ctx, rounds_n
     p->batch = svc_config_int(cfg, "presign.batch");
     p->concurrency = svc_config_int(cfg, "presign.concurrency");
     p->interval_ms = svc_config_int(cfg, "presign.check_interval_ms");
+    p->cooldown_ms = svc_config_int(cfg, "presign.blame_cooldown_ms");
     svc_metrics *m = svc_service_metrics(svc);
     struct {
         const char *name, *help;
@@ -85,6 +87,10 @@ co_presign *co_presign_new(svc_service *svc, const mpc_engine_ctx *ctx, rounds_n
     p->claimed = svc_metrics_counter(m, "mpc_presign_claimed_total", "Pooled presignatures claimed for signing", NULL);
     p->inline_n = svc_metrics_counter(m, "mpc_presign_inline_total",
                                       "gg20 signing sessions that presigned inline (pool could not cover them)", NULL);
+    p->blamed = svc_metrics_counter(m, "mpc_presign_blamed_total",
+                                    "Nodes named as culprit by an abort, then left out of refills for a while", NULL);
+    p->cooling = svc_metrics_gauge(m, "mpc_presign_nodes_cooling",
+                                   "Nodes left out of refill signer sets now (presign.blame_cooldown_ms)", NULL);
     return p;
 }
 
@@ -187,6 +193,17 @@ int co_presign_on_round(co_presign *p, const rounds_in *in) {
     return 1;
 }
 
+void co_presign_failed(co_presign *p, const pl_tracker *t, int64_t now_ms) {
+    uint16_t culprit = pl_tracker_culprit(t);
+    if (p->cooldown_ms <= 0 || culprit == 0 || culprit > PL_MAX_PARTIES ||
+        strcmp(pl_tracker_error_code(t), "PROTOCOL_ABORT") != 0)
+        return;
+    p->blamed_until[culprit] = now_ms + p->cooldown_ms;
+    svc_counter_add(p->blamed, 1);
+    svc_log(SVC_LOG_WARN, "node named as culprit: left out of presign refills", "{s:i,s:s,s:I}", "node", culprit,
+            "session_id", pl_tracker_session(t)->session_id, "cooldown_ms", (json_int_t)p->cooldown_ms);
+}
+
 static pool_state *pool_of(co_presign *p, const char *key_id, const char *signers, int create) {
     pool_state *free_slot = NULL;
     for (size_t i = 0; i < MAX_POOLS; i++) {
@@ -235,6 +252,7 @@ static void conclude(co_presign *p, svc_service *svc, psess *s, int64_t now) {
         svc_log(SVC_LOG_WARN, "presign session failed", "{s:s,s:s,s:s,s:i}", "session_id", d->session_id, "code",
                 pl_tracker_error_code(s->tracker), "message", pl_tracker_error_message(s->tracker), "culprit",
                 pl_tracker_culprit(s->tracker));
+        co_presign_failed(p, s->tracker, now);
         if (co_session_finish(db, d->session_id, "failed", pl_tracker_error_code(s->tracker),
                               pl_tracker_error_message(s->tracker), pl_tracker_culprit(s->tracker), took) != 0)
             svc_log(SVC_LOG_WARN, "cannot record a presign session's end", "{s:s}", "session_id", d->session_id);
@@ -309,7 +327,9 @@ static void check_pools(co_presign *p, svc_service *svc, int64_t now) {
     redisContext *redis = svc_redis_ctx(svc_service_redis(svc));
     json_t *keys = NULL;
     if (db == NULL || redis == NULL || co_gg20_keys(db, KEYS_PER_CHECK, &keys) != 0) return;
-    long total_ready = 0;
+    long total_ready = 0, cooling = 0;
+    for (size_t n = 1; n <= PL_MAX_PARTIES; n++) cooling += p->blamed_until[n] > now;
+    svc_gauge_set(p->cooling, (double)cooling);
     size_t i;
     json_t *k;
     json_array_foreach(keys, i, k) {
@@ -322,10 +342,12 @@ static void check_pools(co_presign *p, svc_service *svc, int64_t now) {
             if (ncand < PL_MAX_PARTIES && json_integer_value(v) >= 1 && json_integer_value(v) <= PL_MAX_PARTIES)
                 cand[ncand++] = (uint16_t)json_integer_value(v);
         }
-        /* The set the coordinator picks for signing now: the first t live. */
+        /* The set the coordinator picks for signing now: the first t live;
+         * but not a node blamed recently (every presign session with a
+         * cheater fails: fill the pool of a set without it meanwhile). */
         if (t == 0 || co_health_get(redis, cand, ncand, healthy) != 0) continue;
         for (j = 0; j < ncand && nsigners < t; j++)
-            if (healthy[j]) signers[nsigners++] = cand[j];
+            if (healthy[j] && p->blamed_until[cand[j]] <= now) signers[nsigners++] = cand[j];
         if (nsigners < t) continue;
         char signer_str[PL_MAX_PARTIES * 4];
         signer_text(signer_str, sizeof signer_str, signers, nsigners);

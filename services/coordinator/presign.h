@@ -11,7 +11,10 @@
  *   - co_gg_result: r || s, DER and recovery id in a result object;
  *   - the presignature pool: every presign.check_interval_ms, for each
  *     Active gg20 key, the pool of the signer set the coordinator would
- *     pick now (the first t live participants) is counted; below
+ *     pick now (the first t live participants) is counted, leaving out
+ *     nodes that an abort of one of this coordinator's sessions named as
+ *     culprit less than presign.blame_cooldown_ms ago (co_presign_failed:
+ *     a presign session with a cheater fails every time); below
  *     presign.low_water it is refilled, presign.batch presignatures per
  *     presign session, at most presign.concurrency sessions at once, until
  *     presign.pool_size are ready. Presign sessions are tracked here (their
@@ -22,7 +25,9 @@
  * mpc_presign_pool_size, mpc_presign_pool_low_water, mpc_presign_batch,
  * mpc_presign_concurrency (configuration), mpc_presign_sessions_running,
  * mpc_presign_sessions_total{result}, mpc_presign_generated_total,
- * mpc_presign_claimed_total, mpc_presign_inline_total.
+ * mpc_presign_claimed_total, mpc_presign_inline_total,
+ * mpc_presign_blamed_total (culprits put in cooldown),
+ * mpc_presign_nodes_cooling (nodes left out of refills now).
  * Main-loop thread only.
  */
 #ifndef MPC_COORDINATOR_PRESIGN_H
@@ -35,6 +40,7 @@
 
 #include "engine/ctx.h"
 #include "pipeline/session.h"
+#include "pipeline/tracker.h"
 #include "rounds/rounds.h"
 #include "svc/service.h"
 
@@ -51,7 +57,9 @@
         {"presign.concurrency", SVC_CFG_INT, "MPC_PRESIGN_CONCURRENCY", "1", 0, 64, 0,                               \
          "Presign sessions this coordinator runs at once (0: no background refill)"},                               \
         {"presign.check_interval_ms", SVC_CFG_INT, "MPC_PRESIGN_CHECK_INTERVAL_MS", "1000", 100, 600000, 0,          \
-         "How often pool levels are checked"},
+         "How often pool levels are checked"},                                                                       \
+        {"presign.blame_cooldown_ms", SVC_CFG_INT, "MPC_PRESIGN_BLAME_COOLDOWN_MS", "300000", 0, 86400000, 0,        \
+         "A node an abort names as culprit is left out of pool-refill signer sets this long (0: never left out)"},
 
 typedef struct co_presign co_presign;
 
@@ -85,6 +93,13 @@ void co_gg_announced(co_presign *p, const pl_session *desc);
  * "signature_der", "recovery_id", "r", "s" from a 65-byte GG output
  * (r || s || recovery id). Returns 0, or -1 when sig is not one. */
 int co_gg_result(const mpc_engine_ctx *ctx, json_t *result, const unsigned char *sig, size_t len);
+
+/* A session of this coordinator (signing, keygen or presign) ended failed
+ * (t is its tracker): when an abort named a culprit (PROTOCOL_ABORT with a
+ * node), that node is left out of refill signer sets until now_ms +
+ * presign.blame_cooldown_ms (logged, counted). A timeout's silent node is
+ * not blamed: a node that is down has no heartbeat and is left out anyway. */
+void co_presign_failed(co_presign *p, const pl_tracker *t, int64_t now_ms);
 
 /* A round message (already authenticated) of a session main.c does not
  * own. Returns 1 if it belonged to a presign session. */

@@ -27,6 +27,8 @@ typedef enum {
     SG_DELTA,
     SG_SIGMA,
     SG_MTA_GAMMA,
+    PS_DECOMMIT, /* presign cheats from here on */
+    PS_WRONG_R,
 } cheat_mode;
 
 static const struct {
@@ -36,7 +38,7 @@ static const struct {
     {"keygen:non-blum", KG_NON_BLUM},  {"keygen:small-factor", KG_SMALL_FACTOR}, {"keygen:bad-prm", KG_BAD_PRM},
     {"sign:decommit", SG_DECOMMIT},    {"sign:sigshare", SG_SIGSHARE},            {"sign:mta-range", SG_MTA_RANGE},
     {"sign:equivocate", SG_EQUIVOCATE}, {"sign:delta", SG_DELTA},                 {"sign:sigma", SG_SIGMA},
-    {"sign:mta-gamma", SG_MTA_GAMMA},
+    {"sign:mta-gamma", SG_MTA_GAMMA},  {"presign:decommit", PS_DECOMMIT},        {"presign:wrong-r", PS_WRONG_R},
 };
 
 static cheat_mode mode = HONEST;
@@ -124,6 +126,7 @@ static const struct {
 } FLIPS[] = {
     {SG_DECOMMIT, MPC_PROTO_GG18_SIGN, 6, 33 + 33 + 5},    /* V_i | A_i | blinding: in the blinding */
     {SG_DECOMMIT, MPC_PROTO_GG20_PRESIGN, 4, 32 + 33 + 5}, /* delta_i | Gamma_i | blinding: in the blinding */
+    {PS_DECOMMIT, MPC_PROTO_GG20_PRESIGN, 4, 32 + 33 + 5}, /* the same, in sessions that fill the pool */
     {SG_SIGSHARE, MPC_PROTO_GG18_SIGN, 9, 31},              /* s_i | l_i: last byte of s_i */
     {SG_SIGSHARE, MPC_PROTO_GG20_SIGN, 1, 31},              /* s_i */
 };
@@ -196,6 +199,12 @@ static void rebuild_out_of_range(const mpc_engine_ctx *ctx, const gg_keypkg *kp,
     b->len = total;
 }
 
+void cheat_presign_output(const pl_session *d, unsigned char *points, size_t len) {
+    if (mode != PS_WRONG_R || d->kind != PL_KIND_PRESIGN || len < 33) return;
+    points[0] ^= 1; /* 02 <-> 03: -R, a valid point, but not the one the other signers report */
+    announce("-R reported for items[0] (its presignatures stored honestly)", d->session_id);
+}
+
 void cheat_party(mpc_party *party, const pl_session *d) {
     static const struct {
         cheat_mode mode;
@@ -217,7 +226,8 @@ void cheat_party(mpc_party *party, const pl_session *d) {
 pl_bundle cheat_bundle(const mpc_engine_ctx *ctx, const pl_session *d, const gg_run *run, pl_bundle *b) {
     pl_bundle first = {0};
     elements e; /* per call: bundles are tampered with on worker threads */
-    if (mode < SG_DECOMMIT || d->kind != PL_KIND_SIGN || !split_bundle(b, &e)) return first;
+    pl_session_kind cheats_in = mode >= PS_DECOMMIT ? PL_KIND_PRESIGN : PL_KIND_SIGN;
+    if (mode < SG_DECOMMIT || d->kind != cheats_in || !split_bundle(b, &e)) return first;
     uint8_t protocol = e.elem[0][1], round = e.elem[0][2];
     int gg_sign = protocol == MPC_PROTO_GG18_SIGN || protocol == MPC_PROTO_GG20_PRESIGN ||
                   protocol == MPC_PROTO_GG20_SIGN;
@@ -232,7 +242,7 @@ pl_bundle cheat_bundle(const mpc_engine_ctx *ctx, const pl_session *d, const gg_
     for (size_t i = 0; i < sizeof FLIPS / sizeof FLIPS[0]; i++)
         if (FLIPS[i].mode == mode && FLIPS[i].protocol == protocol && FLIPS[i].round == round) {
             flip_payloads(&e, FLIPS[i].off);
-            announce(mode == SG_DECOMMIT ? "wrong decommitment" : "wrong signature share", d->session_id);
+            announce(mode == SG_SIGSHARE ? "wrong signature share" : "wrong decommitment", d->session_id);
         }
     const gg_keypkg *kp = gg_run_keypkg(run);
     if (mode == SG_MTA_RANGE && kp != NULL && (round == 1 || round == 2) &&

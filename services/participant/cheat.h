@@ -33,9 +33,20 @@
  * the cheater links mpc_engine_faults, the engine compiled with them.
  *
  * Sign cheats apply to sessions of kind "sign" only (GG20 presign sessions
- * that fill the coordinator's pool stay honest). The tampering happens on
- * this node's own outgoing bundles before they are signed and encrypted,
- * so every bad message provably comes from it.
+ * that fill the coordinator's pool stay honest). Presign cheats apply to
+ * those pool-filling sessions only (tests/integration/test_gg_pool_hygiene.py):
+ *
+ *   presign:decommit     sign:decommit's wrong Gamma_i decommitment (GG20
+ *                        presign round 4): the honest signers abort naming
+ *                        this node, before anybody stored a presignature
+ *   presign:wrong-r      stores its presignatures honestly, then reports
+ *                        -R for the first one: the coordinator sees the
+ *                        signers disagree and fails the session after
+ *                        every signer stored its presignatures (orphans)
+ *
+ * The tampering happens on this node's own outgoing bundles (or output)
+ * before they are signed and encrypted, so every bad message provably
+ * comes from it.
  */
 #ifndef MPC_PARTICIPANT_CHEAT_H
 #define MPC_PARTICIPANT_CHEAT_H
@@ -64,6 +75,11 @@ gg_paillier_priv *cheat_paillier(const mpc_engine_ctx *ctx, gg_paillier_priv *po
  * *b (equivocation: the honest one, *b then being its twin), or an empty one
  * (bytes NULL). run is the session's GG state (NULL for FROST). */
 pl_bundle cheat_bundle(const mpc_engine_ctx *ctx, const pl_session *d, const gg_run *run, pl_bundle *b);
+
+/* Presign output hook (gg.c, after this node stored the presignatures of
+ * presign session d): may alter the output, points[0..len) (the R of each
+ * item, 33 bytes each), in place. */
+void cheat_presign_output(const pl_session *d, unsigned char *points, size_t len);
 
 /* Party hook (gg.c, after a GG18 signing or GG20 presigning party of d is
  * created): switches on the engine faults of the delta / sigma / mta-gamma

@@ -389,6 +389,9 @@ static unsigned char *presign_output(gg_node *g, const pl_session *d, pl_batch *
         }
     }
     *len = 33 * d->nitems;
+#ifdef MPC_PARTICIPANT_CHEATER
+    cheat_presign_output(d, points, *len); /* TEST ONLY */
+#endif
     return points;
 }
 

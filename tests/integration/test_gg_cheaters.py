@@ -29,7 +29,7 @@ class CheatPipeline(GGPipeline):
     conftest.Service runs <build>/services/participant/mpc-participant, so
     the cheater is started from a directory where that name is a link to it."""
 
-    def __init__(self, build_dir, stack_env, tmp):
+    def __init__(self, build_dir, stack_env, tmp, extra_env=None):
         self.cheats = {}
         self.cheater_build = os.path.join(tmp, "cheater-build")
         bindir = os.path.join(self.cheater_build, "services", "participant")
@@ -38,7 +38,7 @@ class CheatPipeline(GGPipeline):
         assert os.path.exists(os.path.join(real, "mpc-participant-cheater")), "build mpc-participant-cheater"
         os.symlink(os.path.join(real, "mpc-participant-cheater"), os.path.join(bindir, "mpc-participant"))
         os.symlink(os.path.join(real, "mpc-paillier-fill"), os.path.join(bindir, "mpc-paillier-fill"))
-        super().__init__(build_dir, stack_env, tmp)
+        super().__init__(build_dir, stack_env, tmp, extra_env)
 
     def start_participant(self, i):
         if i not in self.cheats:
@@ -118,18 +118,25 @@ def keys(cg):
     return {protocol: cg.keygen(protocol) for protocol in ("gg18", "gg20")}
 
 
-@pytest.fixture
-def cheater(cg):
-    """cheater(node, how) restarts node as a cheater; honest again after the test."""
+def cheating_nodes(p):
+    """The body of a `cheater` fixture for CheatPipeline p: yields
+    make(node, how), which restarts node as a cheater; every node made so is
+    honest again afterwards."""
     made = []
 
     def make(node, how):
-        cg.become(node, how)
+        p.become(node, how)
         made.append(node)
 
     yield make
     for node in made:
-        cg.become(node, None)
+        p.become(node, None)
+
+
+@pytest.fixture
+def cheater(cg):
+    """cheater(node, how) restarts node as a cheater; honest again after the test."""
+    yield from cheating_nodes(cg)
 
 
 def sign_with_cheater(cg, key, nitems=1):

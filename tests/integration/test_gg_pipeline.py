@@ -99,12 +99,14 @@ def check_ecdsa(pub33, digest32, res):
 # ---------------------------------------------------------------- pipeline ---
 
 class GGPipeline(Pipeline):
-    """test_pipeline's Pipeline with GG settings, an auditor, and every node's
-    Paillier pool filled from the fixture primes before its first start."""
+    """test_pipeline's Pipeline with GG settings (GG_ENV, then extra_env), an
+    auditor, and every node's Paillier pool filled from the fixture primes
+    before its first start."""
 
-    def __init__(self, build_dir, stack_env, tmp):
+    def __init__(self, build_dir, stack_env, tmp, extra_env=None):
         self.stack_env = stack_env
-        super().__init__(build_dir, stack_env, tmp, extra_env=GG_ENV, key_id="it-gg-" + uuid.uuid4().hex[:12])
+        super().__init__(build_dir, stack_env, tmp, extra_env={**GG_ENV, **(extra_env or {})},
+                         key_id="it-gg-" + uuid.uuid4().hex[:12])
         self.auditor = Service(build_dir, "auditor", {**stack_env, "MPC_LOG_LEVEL": "info"},
                                args=("-c", os.path.join(ROOT, "config", "auditor.cfg")))
         self.auditor.wait_http("/health/ready", 200)
