@@ -15,6 +15,10 @@
 #define MAX_POOLS 64         /* pools whose refill state is remembered */
 #define FAILURE_BACKOFF_MS 30000
 #define KEYS_PER_CHECK 100
+/* How often presign sessions left running by a stopped coordinator are
+ * looked for, and how old (in session.gg_timeout_ms) they must be. */
+#define ABANDON_CHECK_MS 60000
+#define ABANDON_AFTER_TIMEOUTS 2
 
 typedef struct psess {
     pl_tracker *tracker;
@@ -37,7 +41,7 @@ struct co_presign {
     mpc_rng rng;
     char instance[128];
     long pool_size, low_water, batch, concurrency, interval_ms;
-    int64_t gg_timeout_ms, next_check_ms, cooldown_ms;
+    int64_t gg_timeout_ms, next_check_ms, next_abandon_ms, cooldown_ms;
     int64_t blamed_until[PL_MAX_PARTIES + 1]; /* node -> left out of refills until (wall ms) */
     psess *sessions;
     int running;
@@ -234,17 +238,22 @@ static void conclude(co_presign *p, svc_service *svc, psess *s, int64_t now) {
                                                   d->key_id, "signers", s->signers, "r_point", r, "presign_session",
                                                   d->session_id));
         }
-        if (co_presig_insert(db, rows) == 0) {
+        /* Added only while the session's row is still running (store.h):
+         * otherwise the participants may be sweeping them as orphans. */
+        int added = co_presign_complete(db, d->session_id, took, rows);
+        json_decref(rows);
+        if (added == 1) {
             svc_counter_add(p->generated, d->nitems);
             svc_counter_add(p->ok, 1);
+            svc_log(SVC_LOG_INFO, "presignatures ready", "{s:s,s:s,s:s,s:i,s:I}", "session_id", d->session_id,
+                    "key_id", d->key_id, "signers", s->signers, "count", (int)d->nitems, "ms", (json_int_t)took);
         } else {
             svc_counter_add(p->failed, 1);
+            svc_log(SVC_LOG_WARN,
+                    added == 0 ? "presign session was closed meanwhile (abandoned): its presignatures are not added"
+                               : "cannot record a presign session's presignatures: they are not added",
+                    "{s:s,s:s}", "session_id", d->session_id, "key_id", d->key_id);
         }
-        json_decref(rows);
-        if (co_session_finish(db, d->session_id, "completed", NULL, NULL, 0, took) != 0)
-            svc_log(SVC_LOG_WARN, "cannot record a presign session's end", "{s:s}", "session_id", d->session_id);
-        svc_log(SVC_LOG_INFO, "presignatures ready", "{s:s,s:s,s:s,s:i,s:I}", "session_id", d->session_id, "key_id",
-                d->key_id, "signers", s->signers, "count", (int)d->nitems, "ms", (json_int_t)took);
     } else {
         svc_counter_add(p->failed, 1);
         pool_state *ps = pool_of(p, d->key_id, s->signers, 1);
@@ -380,6 +389,13 @@ void co_presign_tick(co_presign *p, svc_service *svc, int64_t now) {
         }
         *pp = s->next;
         conclude(p, svc, s, now);
+    }
+    if (now >= p->next_abandon_ms) {
+        p->next_abandon_ms = now + ABANDON_CHECK_MS;
+        long n = co_presign_abandon(svc_pg_conn(svc_service_pg(svc)), ABANDON_AFTER_TIMEOUTS * p->gg_timeout_ms);
+        if (n > 0)
+            svc_log(SVC_LOG_WARN, "presign sessions left running by a stopped coordinator closed as ABANDONED",
+                    "{s:i}", "count", (int)n);
     }
     if (now < p->next_check_ms) return;
     p->next_check_ms = now + p->interval_ms;

@@ -19,7 +19,11 @@
  *     presign session, at most presign.concurrency sessions at once, until
  *     presign.pool_size are ready. Presign sessions are tracked here (their
  *     round messages come through co_presign_on_round) and their outcome
- *     recorded in signing_sessions (kind 'presign') and presignatures.
+ *     recorded in signing_sessions (kind 'presign') and presignatures: a
+ *     session's presignatures are added only while its row is running
+ *     (co_presign_complete; the participants' orphan sweep relies on it),
+ *     and every minute presign sessions left running for 2 x
+ *     session.gg_timeout_ms (a stopped coordinator) are closed ABANDONED.
  *
  * Metrics: mpc_presign_pool_ready (sum over the pools checked last),
  * mpc_presign_pool_size, mpc_presign_pool_low_water, mpc_presign_batch,

@@ -318,13 +318,44 @@ long co_presig_ready(PGconn *db, const char *key_id, const char *signers) {
     return n;
 }
 
-int co_presig_insert(PGconn *db, json_t *rows) {
-    return run_json(db,
-                    "INSERT INTO presignatures (presig_id, key_id, signers, r_point, presign_session)"
-                    " SELECT x.presig_id, x.key_id, x.signers, x.r_point, x.presign_session"
-                    " FROM jsonb_to_recordset($1::jsonb) AS x(presig_id text, key_id text, signers text,"
-                    " r_point text, presign_session text) ON CONFLICT (presig_id) DO NOTHING",
-                    rows, NULL, NULL);
+int co_presign_complete(PGconn *db, const char *session_id, int64_t duration_ms, json_t *rows) {
+    char d[32];
+    snprintf(d, sizeof d, "%lld", (long long)duration_ms);
+    char *text = json_dumps(rows, JSON_COMPACT);
+    if (text == NULL) return -1;
+    const char *p[] = {text, session_id, d};
+    /* The INSERT reads the UPDATE's RETURNING: no row, no presignatures. */
+    PGresult *r = run(db,
+                      "WITH s AS (UPDATE signing_sessions SET status = 'completed', duration_ms = $3::int,"
+                      " completed_at = now() WHERE session_id = $2 AND status = 'running' RETURNING session_id),"
+                      " ins AS (INSERT INTO presignatures (presig_id, key_id, signers, r_point, presign_session)"
+                      " SELECT x.presig_id, x.key_id, x.signers, x.r_point, x.presign_session"
+                      " FROM jsonb_to_recordset($1::jsonb) AS x(presig_id text, key_id text, signers text,"
+                      " r_point text, presign_session text) WHERE EXISTS (SELECT 1 FROM s)"
+                      " ON CONFLICT (presig_id) DO NOTHING)"
+                      " SELECT count(*) FROM s",
+                      3, p, PGRES_TUPLES_OK);
+    free(text);
+    if (r == NULL) return -1;
+    int rc = PQntuples(r) == 1 && atol(PQgetvalue(r, 0, 0)) == 1 ? 1 : 0;
+    PQclear(r);
+    return rc;
+}
+
+long co_presign_abandon(PGconn *db, int64_t older_than_ms) {
+    char ms[32];
+    snprintf(ms, sizeof ms, "%lld", (long long)older_than_ms);
+    const char *p[] = {ms};
+    PGresult *r = run(db,
+                      "UPDATE signing_sessions SET status = 'failed', error_code = 'ABANDONED',"
+                      " error_message = 'still running long after its timeout: its coordinator stopped',"
+                      " completed_at = now() WHERE kind = 'presign' AND status = 'running'"
+                      " AND created_at < now() - $1::bigint * interval '1 millisecond'",
+                      1, p, PGRES_COMMAND_OK);
+    if (r == NULL) return -1;
+    long n = atol(PQcmdTuples(r));
+    PQclear(r);
+    return n;
 }
 
 int co_presig_claim(PGconn *db, const char *key_id, const char *signers, size_t n, const char *session_id,

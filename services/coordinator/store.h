@@ -87,9 +87,21 @@ int co_node_seen(PGconn *db, int node_id, const char *capabilities_json);
 int co_gg20_keys(PGconn *db, int limit, json_t **out);
 /* Ready presignatures of (key_id, signers "1,3"). Returns the count or -1. */
 long co_presig_ready(PGconn *db, const char *key_id, const char *signers);
-/* Adds presignatures: rows is a JSON array of {presig_id, key_id, signers,
- * r_point, presign_session}; existing ids are left alone. */
-int co_presig_insert(PGconn *db, json_t *rows);
+/* Ends presign session_id as completed and adds its presignatures (rows: a
+ * JSON array of {presig_id, key_id, signers, r_point, presign_session};
+ * existing ids are left alone), in one statement and only while the
+ * session's row is still 'running'. That guard is what makes the
+ * participants' sweep safe (services/participant/presig_sweep.h): once a
+ * presign session's row is completed or failed, no presignature of it can
+ * be added any more, so a participant may delete the ones it holds that
+ * are not listed. Returns 1 (completed, rows added), 0 (the row was no
+ * longer running, e.g. closed as ABANDONED: nothing added), -1 on error. */
+int co_presign_complete(PGconn *db, const char *session_id, int64_t duration_ms, json_t *rows);
+/* Closes presign sessions still 'running' that were created more than
+ * older_than_ms ago (their coordinator stopped or stalled: a running one
+ * ends by its timeout) as failed with error_code ABANDONED. Returns how
+ * many, or -1. */
+long co_presign_abandon(PGconn *db, int64_t older_than_ms);
 /* Claims exactly n ready presignatures of (key_id, signers) for session_id
  * in one statement (FOR UPDATE SKIP LOCKED), or none when fewer are ready.
  * *ids is a new JSON array of the claimed ids (n or 0 of them). */
