@@ -51,6 +51,8 @@ int gg_handles(const char *protocol) { return pl_is_ecdsa(protocol); }
 
 int64_t gg_node_timeout_ms(const gg_node *g) { return g->timeout_ms; }
 
+ps_store *gg_node_presigs(gg_node *g) { return g->presigs; }
+
 int gg_run_round_base(const gg_run *r) { return r ? r->round_base : 0; }
 
 #ifdef MPC_PARTICIPANT_CHEATER

@@ -47,6 +47,7 @@
 #include "engine/ctx.h"
 #include "pipeline/batch.h"
 #include "pipeline/session.h"
+#include "presig_store.h"
 #include "secure/ledger.h"
 #include "secure/share_store.h"
 #include "svc/config.h"
@@ -84,6 +85,9 @@ typedef struct {
  * Returns NULL with a one-line reason in err. */
 gg_node *gg_node_new(const gg_node_deps *deps, char *err, size_t errlen) __attribute__((warn_unused_result));
 void gg_node_free(gg_node *g);
+
+/* Returns: the node's presignature store (for the sweep, presig_sweep.h). */
+ps_store *gg_node_presigs(gg_node *g);
 
 /* Returns: session.gg_timeout_ms, how long a GG session may take. */
 int64_t gg_node_timeout_ms(const gg_node *g);

@@ -42,6 +42,11 @@
  *              node (Paillier pool: its own lock; presignature store: a
  *              mutex), metrics (atomics) and logging (one locked write
  *              per line).
+ * Orphaned presignatures (a presign session that failed after this node
+ * stored its part) are deleted by a sweep on the main loop every
+ * presign.sweep_interval_ms (presig_sweep.h), once PostgreSQL says the
+ * coordinator can no longer hand them out.
+ *
  * A session that ends while its step is in flight (the coordinator's
  * abort, a timeout, a rejected message that blames a signer) is marked
  * cancelled: nothing more of it is queued or sent, and it is freed when
@@ -63,6 +68,7 @@
 #include "engine/rng.h"
 #include "gg.h"
 #include "pipeline/session.h"
+#include "presig_sweep.h"
 #include "rounds/rounds.h"
 #include "secure/ledger.h"
 #include "secure/share_store.h"
@@ -118,6 +124,7 @@ typedef struct {
     mpc_share_store *shares;
     mpc_ledger *ledger;
     gg_node *gg;
+    psw_sweeper *sweep; /* orphaned presignatures (main loop) */
     st_env env;
     wk_pool *workers;
     psession *sessions;
@@ -149,6 +156,7 @@ static const svc_config_entry participant_settings[] = {
     {"session.timeout_ms", SVC_CFG_INT, "MPC_SESSION_TIMEOUT_MS", "60000", 1000, 3600000, 0,
      "Forget a session that has not finished after this long"},
     GG_PARTICIPANT_SETTINGS
+    PSW_SETTINGS
 };
 
 static psession *find_session(participant *p, const char *id) {
@@ -423,6 +431,7 @@ static void participant_on_tick(svc_service *svc) {
             end_session(svc, p, s);
         }
     }
+    psw_tick(p->sweep, svc_pg_conn(svc_service_pg(svc)), (int64_t)(svc_mono_seconds() * 1000.0));
 }
 
 static int participant_on_start(svc_service *svc) {
@@ -462,6 +471,10 @@ static int participant_on_start(svc_service *svc) {
         svc_log(SVC_LOG_ERROR, "cannot open the GG pools", "{s:s}", "error", err);
         return -1;
     }
+    if ((p->sweep = psw_new(c, svc_service_metrics(svc), gg_node_presigs(p->gg), p->self)) == NULL) {
+        svc_log(SVC_LOG_ERROR, "cannot create the presignature sweep", "{s:s}", "error", "out of memory");
+        return -1;
+    }
     p->env = (st_env){.ctx = p->ctx, .shares = p->shares, .ledger = p->ledger, .gg = p->gg, .self = p->self};
     svc_metrics *m = svc_service_metrics(svc);
     p->sessions_done = svc_metrics_counter(m, "mpc_participant_sessions_total", "Sessions finished", "result=\"ok\"");
@@ -488,6 +501,7 @@ static void participant_on_stop(svc_service *svc) {
     }
     while (p->sessions) free_session(svc, p, p->sessions); /* no step is in flight now */
     wk_pool_free(p->workers);
+    psw_free(p->sweep);
     gg_node_free(p->gg);
     mpc_ledger_close(p->ledger);
     mpc_share_store_close(p->shares);

@@ -18,6 +18,11 @@ struct ps_store {
     pthread_mutex_t lock; /* guards ready (the vault and the ledger are thread-safe) */
     size_t ready;
     svc_metric *ready_g, *stored, *consumed, *refused[5];
+    /* ps_store_aged's memory: the names it listed last (ascending) and when
+     * each was first listed. */
+    char **seen;
+    int64_t *seen_ms;
+    size_t nseen;
 };
 
 const char *ps_status_name(ps_status st) {
@@ -104,6 +109,8 @@ ps_store *ps_store_open(const char *dir, const char *master_key_file, int node_i
 
 void ps_store_close(ps_store *s) {
     if (s == NULL) return;
+    mpc_vault_names_free(s->seen, s->nseen);
+    free(s->seen_ms);
     mpc_vault_close(s->vault);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -218,5 +225,69 @@ ps_status ps_store_consume(ps_store *s, const mpc_engine_ctx *ctx, const char *i
     }
     svc_counter_add(s->consumed, 1);
     *out = ps;
+    return PS_OK;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int ps_store_aged(ps_store *s, int64_t now_ms, int64_t min_age_ms, size_t max, char ***ids, size_t *n, char *why,
+                  size_t whylen) {
+    *ids = NULL;
+    *n = 0;
+    char **names = NULL;
+    size_t count = 0;
+    mpc_secure_error e;
+    if (mpc_vault_list(s->vault, "", &names, &count, &e) != MPC_SECURE_OK) {
+        snprintf(why, whylen, "cannot list the presignature store: %.200s", e.message);
+        return -1;
+    }
+    size_t cap = count < max ? count : max;
+    int64_t *ms = malloc((count ? count : 1) * sizeof *ms);
+    char **out = malloc((cap ? cap : 1) * sizeof *out);
+    if (ms == NULL || out == NULL) {
+        free(ms);
+        free(out);
+        mpc_vault_names_free(names, count);
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    if (count > 1) qsort(names, count, sizeof *names, by_name);
+    size_t nout = 0;
+    for (size_t i = 0; i < count; i++) {
+        char **old = s->nseen ? bsearch(&names[i], s->seen, s->nseen, sizeof *s->seen, by_name) : NULL;
+        ms[i] = old ? s->seen_ms[old - s->seen] : now_ms;
+        if (nout < max && now_ms - ms[i] >= min_age_ms && (out[nout] = strdup(names[i])) != NULL) nout++;
+    }
+    /* What is no longer listed is forgotten: the table is this listing. */
+    mpc_vault_names_free(s->seen, s->nseen);
+    free(s->seen_ms);
+    s->seen = names;
+    s->seen_ms = ms;
+    s->nseen = count;
+    *ids = out;
+    *n = nout;
+    return 0;
+}
+
+ps_status ps_store_discard(ps_store *s, const char *id, char *why, size_t whylen) {
+    char mark[MPC_LEDGER_ID_MAX + 1];
+    mpc_secure_error e;
+    if (marker(mark, id) != 0) {
+        snprintf(why, whylen, "invalid presignature id");
+        return PS_STORAGE;
+    }
+    /* The marker first, as for a consumption: whatever happens next, this
+     * presignature is never used. */
+    int rc = mpc_ledger_consume(s->ledger, mark, &e);
+    if (rc != MPC_SECURE_OK) {
+        snprintf(why, whylen, "presignature %.120s: %.150s", id, e.message);
+        return rc == MPC_SECURE_ERR_CONSUMED ? PS_USED : PS_STORAGE;
+    }
+    rc = mpc_vault_remove(s->vault, id, &e);
+    if (rc != MPC_SECURE_OK) {
+        snprintf(why, whylen, "presignature %.120s: %.150s", id, e.message);
+        return rc == MPC_SECURE_ERR_NOT_FOUND ? PS_MISSING : PS_STORAGE;
+    }
+    count_ready(s, -1);
     return PS_OK;
 }

@@ -19,11 +19,21 @@
  * even if its bytes came back (a restored backup). A crash after 2 wastes
  * the presignature; nothing can bring it back for a second use.
  *
+ * Orphans (a presign session that failed after this node stored its
+ * presignatures; a claimed one this node never got to use) are found by
+ * the sweep (presig_sweep.h) through ps_store_aged and deleted with
+ * ps_store_discard, which writes the same ledger marker first: a discarded
+ * presignature is consumed, never used, even if its bytes came back.
+ *
+ * Presignature ids are the coordinator's: "<presign session id>.<item>"
+ * (sql/V004__presign.sql); the sweep relies on that form.
+ *
  * Metrics: mpc_presig_store_ready (gauge), mpc_presig_stored_total,
  * mpc_presig_consumed_total, mpc_presig_refused_total{reason=...}.
  * Thread-safe: the participant's worker threads use one store at once (the
  * vault and the ledger arbitrate between them as between processes; a
- * mutex guards the count of presignatures held).
+ * mutex guards the count of presignatures held), and the sweep with them;
+ * ps_store_aged alone must be called from one thread at a time.
  */
 #ifndef MPC_PARTICIPANT_PRESIG_STORE_H
 #define MPC_PARTICIPANT_PRESIG_STORE_H
@@ -67,6 +77,27 @@ ps_status ps_store_put(ps_store *s, const mpc_engine_ctx *ctx, const char *id, c
  * reason it must not be used (why says more). */
 ps_status ps_store_consume(ps_store *s, const mpc_engine_ctx *ctx, const char *id, const char *key_id,
                            const uint16_t *signers, size_t n, gg20_presig **out, char *why, size_t whylen);
+
+/* The ids of the presignatures held (at most max, in ascending order)
+ * that this store has known for at least min_age_ms at now_ms (a monotonic
+ * clock, milliseconds). An item's age counts from the first call that
+ * listed it (items stored before this process started, or by another
+ * process of the node, included), so it is never older than the item
+ * really is. One thread at a time (the store remembers what it listed).
+ * Returns 0 with *ids (free with mpc_vault_names_free(*ids, *n)), or -1
+ * (the directory cannot be listed; why says more). */
+int ps_store_aged(ps_store *s, int64_t now_ms, int64_t min_age_ms, size_t max, char ***ids, size_t *n, char *why,
+                  size_t whylen) __attribute__((warn_unused_result));
+
+/* Deletes presignature id without using it: the ledger marker
+ * "presig:<id>" first (durable), then the sealed bytes (unlinked, the
+ * directory fsync'ed). For orphans only: the caller must know that nobody
+ * will ask for it (a session that does fails with PRESIG_USED).
+ * Returns PS_OK (deleted); PS_USED (the ledger already marks it: being
+ * consumed right now, or left by a crash, which the next ps_store_open
+ * cleans up: left alone); PS_MISSING (its bytes were already gone; the
+ * marker is written); PS_STORAGE (why says more). */
+ps_status ps_store_discard(ps_store *s, const char *id, char *why, size_t whylen);
 
 /* Returns: presignatures held now. */
 size_t ps_store_ready(ps_store *s);
