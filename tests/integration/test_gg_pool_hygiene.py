@@ -141,7 +141,8 @@ def test_orphaned_presignatures_are_swept_and_live_ones_kept_and_used(hg, cheate
 
 def test_presign_session_closed_while_its_coordinator_stalled_adds_nothing(hg):
     """The coordinator stops (SIGSTOP) right after announcing a presign
-    session; the signers finish and store their halves; meanwhile the
+    session; the signers finish and store their halves (kept by their
+    sweeps, however old, while the session runs); meanwhile the
     session's row is closed (as another coordinator does with sessions left
     running, ABANDONED). Resumed, the coordinator sees a successful session
     but adds none of its presignatures (the row is no longer running), and
@@ -158,6 +159,9 @@ def test_presign_session_closed_while_its_coordinator_stalled_adds_nothing(hg):
     sid, signers = start["session_id"], json.loads(start["payload"])["participants"]
     try:
         wait_for(lambda: all(len(held(hg, n, sid)) == BATCH for n in signers), 60, "the signers' presignatures")
+        # Older than sweep_min_age_ms, but their session runs: kept.
+        time.sleep((SWEEP_MIN_AGE_MS + 2 * SWEEP_INTERVAL_MS) / 1000)
+        assert all(len(held(hg, n, sid)) == BATCH for n in signers), "presignatures of a running session swept"
         hg.sql("UPDATE signing_sessions SET status = 'failed', error_code = 'ABANDONED', completed_at = now()"
                f" WHERE session_id = '{sid}' AND status = 'running'")
     finally:
