@@ -32,7 +32,7 @@ from conftest import ROOT, Service
 from test_pipeline import NODES, Pipeline, metric_total
 
 FIXTURE_PRIMES = os.path.join(ROOT, "tests", "engine", "fixtures", "safe_primes_1024.hex")
-POOL_KEYS_PER_NODE = 12  # Paillier keys each node gets from the fixtures (120 distinct moduli in all)
+POOL_KEYS_PER_NODE = 16  # Paillier keys each node gets from the fixtures (120 distinct moduli in all): one per keygen of a module
 PRESIGN_POOL = 6
 GG_ENV = {
     "MPC_SESSION_GG_TIMEOUT_MS": "25000",
