@@ -1,7 +1,6 @@
 /* zk_range.c - MtA range proofs (see zk_range.h). */
 #include "engine/zk_range.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,8 +34,10 @@ static int rp_commit(const mpc_engine_ctx *ctx, BIGNUM *r, const gg_paillier_pub
     return ok;
 }
 
-/* 0 < a < bound for each (a, bound) pair of the NULL-terminated list */
-static int all_below(const BIGNUM *a, const BIGNUM *bound, ...);
+/* 0 < a < bound (a public) */
+static int in_range(const BIGNUM *a, const BIGNUM *bound) {
+    return !BN_is_negative(a) && !BN_is_zero(a) && BN_cmp(a, bound) < 0;
+}
 
 /* s^a t^b == c d^e mod N~ over the verifier's own parameters (its CRT) */
 static int rp_check(const gg_paillier_priv *v, const BIGNUM *a, const BIGNUM *b, const BIGNUM *c,
@@ -168,7 +169,7 @@ int gg_zk_enc_verify(const mpc_engine_ctx *ctx, const gg_paillier_pub *pk,
     /* c, u in Z*_{N^2} and s_ in Z*_N (prover's N: one inversion for the
      * three); z, w in Z*_N~ (the verifier's own: by its factors) */
     const BIGNUM *units[] = {c, v[E_U], v[E_S]};
-    if (!all_below(c, pk->N2, v[E_U], pk->N2, v[E_S], pk->N, NULL) ||
+    if (!in_range(c, pk->N2) || !in_range(v[E_U], pk->N2) || !in_range(v[E_S], pk->N) ||
         !bn_all_units(units, 3, pk->N, bc) ||
         !gg_paillier_is_unit_own(verifier, v[E_Z], ver->N, bc) ||
         !gg_paillier_is_unit_own(verifier, v[E_W], ver->N, bc) || BN_cmp(v[E_S1], n3) > 0)
@@ -345,12 +346,3 @@ out:
     return ok;
 }
 
-static int all_below(const BIGNUM *a, const BIGNUM *bound, ...) {
-    va_list ap;
-    int ok = 1;
-    va_start(ap, bound);
-    for (; ok && a != NULL; a = va_arg(ap, const BIGNUM *), bound = a ? va_arg(ap, const BIGNUM *) : NULL)
-        ok = !BN_is_negative(a) && !BN_is_zero(a) && BN_cmp(a, bound) < 0;
-    va_end(ap);
-    return ok;
-}

@@ -98,27 +98,30 @@ int main(int argc, char **argv) {
     printf("honest presign: 5 rounds, signs\n");
 
     /* consistent cheaters: a sum check fails, round 6 names them */
-    fault f = {2, GG_FAULT_DELTA};
-    CHECK(presign(ctx, kp, s3, 3, &f, 1, MPC_ERR_BAD_SIG_SHARE, 2, 0) == 6);
-    printf("wrong delta_i: party 2 named\n");
-    f = (fault){3, GG_FAULT_MTA_GAMMA};
-    CHECK(presign(ctx, kp, s3, 3, &f, 1, MPC_ERR_BAD_SIG_SHARE, 3, 0) == 6);
-    printf("k-gamma MtA answered with another gamma: party 3 named\n");
-    f = (fault){1, GG_FAULT_SIGMA};
-    CHECK(presign(ctx, kp, s3, 3, &f, 1, MPC_ERR_BAD_SIG_SHARE, 1, 0) == 6);
-    printf("wrong sigma_i: party 1 named\n");
-    f = (fault){2, GG_FAULT_NU};
-    CHECK(presign(ctx, kp, s3, 3, &f, 1, MPC_ERR_BAD_SIG_SHARE, 2, 0) == 6);
-    printf("wrong nu in sigma_i: party 2 named\n");
-    f = (fault){3, GG_FAULT_DELTA};
-    CHECK(presign(ctx, kp, s2, 2, &f, 1, MPC_ERR_BAD_SIG_SHARE, 3, 0) == 6);
-    f = (fault){1, GG_FAULT_MTA_GAMMA | GG_FAULT_SIGMA};
-    CHECK(presign(ctx, kp, s2, 2, &f, 1, MPC_ERR_BAD_SIG_SHARE, 1, 0) == 6);
-    printf("two signers: cheater named\n");
+    static const struct {
+        const char *what;
+        int two_signers; /* signers {1, 3} instead of {1, 2, 3} */
+        fault f;
+    } sum_cheats[] = {
+        {"wrong delta_i: party 2 named", 0, {2, GG_FAULT_DELTA}},
+        {"k-gamma MtA answered with another gamma: party 3 named", 0, {3, GG_FAULT_MTA_GAMMA}},
+        {"wrong sigma_i: party 1 named", 0, {1, GG_FAULT_SIGMA}},
+        {"wrong nu in sigma_i: party 2 named", 0, {2, GG_FAULT_NU}},
+        {"two signers, wrong delta_i: party 3 named", 1, {3, GG_FAULT_DELTA}},
+        {"two signers, wrong gamma and sigma: party 1 named", 1,
+         {1, GG_FAULT_MTA_GAMMA | GG_FAULT_SIGMA}},
+    };
+    for (size_t i = 0; i < sizeof sum_cheats / sizeof *sum_cheats; i++) {
+        const uint16_t *signers = sum_cheats[i].two_signers ? s2 : s3;
+        size_t ns = sum_cheats[i].two_signers ? 2 : 3;
+        fault f = sum_cheats[i].f;
+        CHECK(presign(ctx, kp, signers, ns, &f, 1, MPC_ERR_BAD_SIG_SHARE, f.who, 0) == 6);
+        printf("%s\n", sum_cheats[i].what);
+    }
 
     /* a digest that does not match the answer: the Alice it was sent to
      * (index 0 for a cheater at index 2) names Bob in round 4 */
-    f = (fault){3, GG_FAULT_ANSWER_DIGEST};
+    fault f = {3, GG_FAULT_ANSWER_DIGEST};
     CHECK(presign(ctx, kp, s3, 3, &f, 1, MPC_ERR_EQUIVOCATION, 3, 1) < 6);
     printf("answer digest != answer: party 3 named by party 1\n");
 
