@@ -107,7 +107,11 @@ class CheatPipeline(GGPipeline):
 
 @pytest.fixture(scope="module")
 def cg(build_dir, stack_env, migrated, tmp_path_factory):
-    p = CheatPipeline(build_dir, stack_env, str(tmp_path_factory.mktemp("gg-cheaters")))
+    # Node 2 cheats in case after case here, and the online sig-share case
+    # needs a pooled presignature of {1, 2}: no blame cooldown keeping node 2
+    # out of refills (the cooldown has its own test, test_gg_pool_hygiene).
+    p = CheatPipeline(build_dir, stack_env, str(tmp_path_factory.mktemp("gg-cheaters")),
+                      extra_env={"MPC_PRESIGN_BLAME_COOLDOWN_MS": "0"})
     yield p
     p.stop()
 
